@@ -1,0 +1,52 @@
+# nrr: `make run` and `make test` do all set-up on a fresh machine
+# (Rust toolchain, Python 3.11 with pip).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# One target folder outside the clone, shared by every build and by CI.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/nrr/target
+export CARGO_TARGET_DIR
+CARGO := cargo
+# One profile (release) for tests, lint and the binary: Polars is built once.
+PROFILE := --release --locked
+BIN := $(CARGO_TARGET_DIR)/release/nrr
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: help build run test rust-test lint fmt py-test sample clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## Build the nrr binary (release)
+	$(CARGO) build $(PROFILE)
+
+run: build ## Run the job on sample_data into ./output and print the summary
+	$(BIN) run --input sample_data/snapshots --fx-rates sample_data/fx_rates.parquet \
+		--segment-by plan,region --output output
+
+test: lint rust-test py-test ## Everything CI runs: lint, Rust tests, reader tests
+
+rust-test: ## Unit and integration tests
+	$(CARGO) test $(PROFILE)
+
+lint: ## rustfmt and clippy, warnings are errors
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy $(PROFILE) --all-targets -- -D warnings
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+py-test: build $(VENV)/.installed ## Read the output with DuckDB, pyarrow and Polars
+	NRR_BIN=$(BIN) $(PY) -m pytest -q tests/python
+
+sample: build ## Regenerate sample_data (deterministic)
+	$(BIN) generate --customers 400 --months 24 --seed 7 --output sample_data
+
+clean: ## Remove local outputs (not the shared cargo target)
+	rm -rf output $(VENV)

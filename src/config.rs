@@ -1,0 +1,268 @@
+//! Job configuration: the validated settings a run takes, resolved once from
+//! the command line, the environment (through clap) and an optional TOML
+//! file, in that order of precedence.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::engine::EngineOptions;
+use crate::{Error, Month, Result};
+
+/// Default months-since-cohort horizon of the wide matrix.
+pub const DEFAULT_HORIZON: u32 = 36;
+/// Default reporting currency.
+pub const DEFAULT_CURRENCY: &str = "USD";
+
+/// Source column names of the canonical snapshot columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnNames {
+    /// Snapshot date column.
+    pub snapshot_date: String,
+    /// Customer key column.
+    pub customer_id: String,
+    /// Subscription key column.
+    pub subscription_id: String,
+    /// MRR column.
+    pub mrr: String,
+    /// Currency column (optional in the data).
+    pub currency: String,
+    /// Status column (optional in the data).
+    pub status: String,
+}
+
+impl Default for ColumnNames {
+    fn default() -> Self {
+        use crate::snapshots as s;
+        ColumnNames {
+            snapshot_date: s::SNAPSHOT_DATE.into(),
+            customer_id: s::CUSTOMER_ID.into(),
+            subscription_id: s::SUBSCRIPTION_ID.into(),
+            mrr: s::MRR.into(),
+            currency: s::CURRENCY.into(),
+            status: s::STATUS.into(),
+        }
+    }
+}
+
+/// Everything a run needs, validated.
+#[derive(Clone, Debug)]
+pub struct JobConfig {
+    /// Snapshot input: file, directory or glob.
+    pub input: String,
+    /// Output root folder.
+    pub output: PathBuf,
+    /// FX rates file.
+    pub fx_rates: Option<String>,
+    /// Source column names.
+    pub columns: ColumnNames,
+    /// Engine options.
+    pub engine: EngineOptions,
+}
+
+/// The `[columns]` table of a config file: canonical name = source name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnMap {
+    snapshot_date: Option<String>,
+    customer_id: Option<String>,
+    subscription_id: Option<String>,
+    mrr: Option<String>,
+    currency: Option<String>,
+    status: Option<String>,
+}
+
+/// A TOML config file; every key is optional and the command line wins.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    input: Option<String>,
+    output: Option<String>,
+    as_of: Option<String>,
+    segment_by: Option<Vec<String>>,
+    fx_rates: Option<String>,
+    reporting_currency: Option<String>,
+    horizon: Option<u32>,
+    #[serde(default)]
+    columns: ColumnMap,
+}
+
+impl ConfigFile {
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<ConfigFile> {
+        let text = fs_err::read_to_string(path).map_err(|e| Error::Config {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Settings given on the command line or in the environment.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// --input
+    pub input: Option<String>,
+    /// --output
+    pub output: Option<String>,
+    /// --as-of
+    pub as_of: Option<String>,
+    /// --segment-by
+    pub segment_by: Option<Vec<String>>,
+    /// --fx-rates
+    pub fx_rates: Option<String>,
+    /// --reporting-currency
+    pub reporting_currency: Option<String>,
+    /// --horizon
+    pub horizon: Option<u32>,
+}
+
+/// Output column names a segment may not take.
+const RESERVED: [&str; 7] = [
+    "customer_id",
+    "month",
+    "cohort_month",
+    "mrr",
+    "prev_mrr",
+    "movement",
+    "all",
+];
+
+impl JobConfig {
+    /// Settles precedence (command line > config file > default) and validates.
+    pub fn resolve(cli: Overrides, file: Option<ConfigFile>) -> Result<JobConfig> {
+        let file = file.unwrap_or_default();
+        let missing = |what: &str| Error::InvalidArgument {
+            what: what.into(),
+            value: String::new(),
+            expected: format!(
+                "{what} is required (on the command line or as `{}` in the config file)",
+                what.trim_start_matches("--").replace('-', "_")
+            ),
+        };
+        let input = cli.input.or(file.input).ok_or_else(|| missing("--input"))?;
+        let output = cli.output.or(file.output).ok_or_else(|| missing("--output"))?;
+        let as_of = match cli.as_of.or(file.as_of) {
+            Some(text) => Some(Month::parse(&text).ok_or_else(|| Error::InvalidArgument {
+                what: "--as-of".into(),
+                value: text.clone(),
+                expected: "use YYYY-MM, e.g. 2024-06".into(),
+            })?),
+            None => None,
+        };
+        let segment_by: Vec<String> = cli
+            .segment_by
+            .or(file.segment_by)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        for (i, s) in segment_by.iter().enumerate() {
+            if RESERVED.contains(&s.as_str()) || segment_by[..i].contains(s) {
+                return Err(Error::InvalidArgument {
+                    what: "--segment-by".into(),
+                    value: s.clone(),
+                    expected: format!(
+                        "segment columns must be distinct and not one of {}",
+                        RESERVED.join(", ")
+                    ),
+                });
+            }
+        }
+        let currency = cli
+            .reporting_currency
+            .or(file.reporting_currency)
+            .unwrap_or_else(|| DEFAULT_CURRENCY.into());
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(Error::InvalidArgument {
+                what: "--reporting-currency".into(),
+                value: currency,
+                expected: "use a three-letter ISO 4217 code such as USD".into(),
+            });
+        }
+        let horizon = cli.horizon.or(file.horizon).unwrap_or(DEFAULT_HORIZON);
+        if horizon > 600 {
+            return Err(Error::InvalidArgument {
+                what: "--horizon".into(),
+                value: horizon.to_string(),
+                expected: "use at most 600 months".into(),
+            });
+        }
+        let d = ColumnNames::default();
+        let m = file.columns;
+        Ok(JobConfig {
+            input,
+            output: PathBuf::from(output),
+            fx_rates: cli.fx_rates.or(file.fx_rates),
+            columns: ColumnNames {
+                snapshot_date: m.snapshot_date.unwrap_or(d.snapshot_date),
+                customer_id: m.customer_id.unwrap_or(d.customer_id),
+                subscription_id: m.subscription_id.unwrap_or(d.subscription_id),
+                mrr: m.mrr.unwrap_or(d.mrr),
+                currency: m.currency.unwrap_or(d.currency),
+                status: m.status.unwrap_or(d.status),
+            },
+            engine: EngineOptions {
+                as_of,
+                segment_by,
+                reporting_currency: currency.to_ascii_uppercase(),
+                horizon,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_beats_file_beats_default() {
+        let file: ConfigFile =
+            toml::from_str("input = 'a'\noutput = 'o'\nas_of = '2024-01'\nhorizon = 12\n[columns]\nmrr = 'amount'\n")
+                .unwrap();
+        let cli = Overrides {
+            input: Some("b".into()),
+            ..Default::default()
+        };
+        let cfg = JobConfig::resolve(cli, Some(file)).unwrap();
+        assert_eq!(cfg.input, "b");
+        assert_eq!(cfg.engine.horizon, 12);
+        assert_eq!(cfg.engine.as_of, Month::parse("2024-01"));
+        assert_eq!(cfg.columns.mrr, "amount");
+        assert_eq!(cfg.columns.customer_id, "customer_id");
+        assert_eq!(cfg.engine.reporting_currency, "USD");
+    }
+
+    #[test]
+    fn rejects_reserved_segment_names_and_bad_months() {
+        let base = || Overrides {
+            input: Some("i".into()),
+            output: Some("o".into()),
+            ..Default::default()
+        };
+        let err = JobConfig::resolve(
+            Overrides {
+                segment_by: Some(vec!["mrr".into()]),
+                ..base()
+            },
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("--segment-by"), "{err}");
+        let err = JobConfig::resolve(
+            Overrides {
+                as_of: Some("2024-1".into()),
+                ..base()
+            },
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("YYYY-MM"), "{err}");
+        assert!(toml::from_str::<ConfigFile>("inptu = 'x'").is_err());
+    }
+}

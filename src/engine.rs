@@ -1,0 +1,142 @@
+//! The engine: snapshot rows in, the five tables out (working types).
+//!
+//! Pure: no files, no clocks, no environment. Each stage is a function of
+//! data frames, timed in a `tracing` span with its row counts.
+
+use polars::prelude::*;
+use tracing::info_span;
+
+use crate::currency::{self, FxRates};
+use crate::month_close::{self, Timeline};
+use crate::snapshots::{self, segment_column, Snapshots, CUSTOMER_ID, MONTH};
+use crate::tables::COHORT_MONTH;
+use crate::{cohorts, movements, segments, windows, Error, Result};
+
+/// Options of one computation.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Last month of the timeline; default the last month in the data.
+    pub as_of: Option<crate::Month>,
+    /// Segment columns (canonical names as read).
+    pub segment_by: Vec<String>,
+    /// Currency of all money in the output.
+    pub reporting_currency: String,
+    /// Last months-since-cohort column of the wide matrix.
+    pub horizon: u32,
+}
+
+/// The computed tables, in working types (see [`crate::tables`]).
+pub struct Tables {
+    /// The months reported.
+    pub timeline: Timeline,
+    /// customer_months.
+    pub customer_months: DataFrame,
+    /// mrr_movements.
+    pub mrr_movements: DataFrame,
+    /// nrr_summary.
+    pub nrr_summary: DataFrame,
+    /// cohort_matrix.
+    pub cohort_matrix: DataFrame,
+    /// nrr_matrix_wide.
+    pub nrr_matrix_wide: DataFrame,
+}
+
+/// Runs every stage of the engine.
+pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) -> Result<Tables> {
+    let closed = info_span!("month_close").in_scope(|| month_close::close(input, opts.as_of))?;
+    let timeline = closed.timeline;
+
+    let sub_months = info_span!("currency").in_scope(|| -> Result<DataFrame> {
+        snapshots::validate(&closed.rows, input)?;
+        let counted = snapshots::counted(closed.rows.lazy()).collect()?;
+        let converted = currency::add_cents(counted, fx, &opts.reporting_currency, input)?;
+        tracing::info!(rows = converted.height(), "subscription-months converted to cents");
+        Ok(converted)
+    })?;
+
+    let (customer_months, customers) = info_span!("customer_months").in_scope(|| -> Result<_> {
+        let active = movements::active_customer_months(sub_months.clone().lazy());
+        let customer_months = movements::customer_months(active, timeline)?;
+        let cohorts = customer_months
+            .clone()
+            .lazy()
+            .filter(col(crate::tables::MOVEMENT).eq(lit(movements::NEW)))
+            .select([col(CUSTOMER_ID), col(COHORT_MONTH)]);
+        let customers = segments::assign(sub_months.lazy(), cohorts, &opts.segment_by).collect()?;
+        let customer_months = customer_months
+            .lazy()
+            .join(
+                customers.clone().lazy(),
+                [col(CUSTOMER_ID)],
+                [col(CUSTOMER_ID)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .collect()?;
+        tracing::info!(
+            rows = customer_months.height(),
+            customers = customers.height(),
+            "customer months"
+        );
+        Ok((customer_months, customers))
+    })?;
+    let keys = segments::keys(&customers, &opts.segment_by)?;
+
+    let mrr_movements = info_span!("movements").in_scope(|| -> Result<DataFrame> {
+        let long = segments::long(
+            customer_months.clone().lazy(),
+            &opts.segment_by,
+            &[
+                MONTH,
+                crate::tables::MRR,
+                crate::tables::PREV_MRR,
+                crate::tables::MOVEMENT,
+            ],
+        )?;
+        let grid = crate::exprs::months_frame(MONTH, timeline.months())?
+            .lazy()
+            .cross_join(keys.clone().lazy(), None);
+        let bridge = movements::bridge(long, grid)?;
+        let broken = movements::unreconciled(&bridge)?;
+        if broken > 0 {
+            return Err(Error::Invariant(format!(
+                "{broken} mrr_movements row(s) do not reconcile"
+            )));
+        }
+        tracing::info!(rows = bridge.height(), "mrr movements");
+        Ok(bridge)
+    })?;
+
+    let nrr_summary = info_span!("windows").in_scope(|| -> Result<DataFrame> {
+        let active = customer_months
+            .clone()
+            .lazy()
+            .filter(col(crate::tables::MRR).gt(lit(0)));
+        let summary = windows::summary(active, &keys, timeline, &opts.segment_by)?;
+        tracing::info!(rows = summary.height(), "nrr summary");
+        Ok(summary)
+    })?;
+
+    let (cohort_matrix, nrr_matrix_wide) = info_span!("cohorts").in_scope(|| -> Result<_> {
+        let matrix = cohorts::matrix(customer_months.clone().lazy(), timeline, &opts.segment_by)?;
+        let wide = cohorts::wide(&matrix, opts.horizon)?;
+        tracing::info!(rows = matrix.height(), wide_rows = wide.height(), "cohorts");
+        Ok((matrix, wide))
+    })?;
+
+    // Published customer_months carry segment columns under their own names.
+    let renames: Vec<Expr> = opts
+        .segment_by
+        .iter()
+        .map(|s| col(segment_column(s)).alias(s.as_str()))
+        .collect();
+    let customer_months = customer_months.lazy().with_columns(renames).collect()?;
+
+    Ok(Tables {
+        timeline,
+        customer_months,
+        mrr_movements,
+        nrr_summary,
+        cohort_matrix,
+        nrr_matrix_wide,
+    })
+}

@@ -1,0 +1,244 @@
+//! The library's error type: one variant per thing that can go wrong, each
+//! message naming the file, column, month or value involved and the fix.
+
+use polars::prelude::PolarsError;
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an [`Error`] is; the binary maps these to exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input data is wrong (exit code 3).
+    BadInput,
+    /// The command line or config file is wrong (exit code 2).
+    Usage,
+    /// Anything else: I/O, a bug (exit code 1).
+    Internal,
+}
+
+/// Everything that can stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input path matched no Parquet file.
+    #[error("no Parquet files found at '{path}': pass a Parquet file, a directory holding *.parquet files, or a glob such as 'exports/**/*.parquet'")]
+    NoInputFiles {
+        /// The input as given.
+        path: String,
+    },
+
+    /// A file could not be opened or decoded as Parquet.
+    #[error("cannot read Parquet file '{path}': {reason}. Re-export the file or remove it from the input")]
+    UnreadableFile {
+        /// The file.
+        path: String,
+        /// What the reader said.
+        reason: String,
+    },
+
+    /// A required column is absent from a file.
+    #[error("'{path}': required column '{column}' is missing (columns found: {found}). Rename the column in the export, or map your name to it in the config file under [columns], e.g. {canonical} = \"your_column\"")]
+    MissingColumn {
+        /// The file.
+        path: String,
+        /// The column looked for (after mapping).
+        column: String,
+        /// The canonical name the column maps to.
+        canonical: String,
+        /// The columns the file has.
+        found: String,
+    },
+
+    /// A column has a type the engine cannot use.
+    #[error("'{path}': column '{column}' has type {found}, expected {expected}. {fix}")]
+    WrongType {
+        /// The file.
+        path: String,
+        /// The column.
+        column: String,
+        /// Its type in the file.
+        found: String,
+        /// The accepted types.
+        expected: String,
+        /// How to fix it.
+        fix: String,
+    },
+
+    /// A key column holds nulls.
+    #[error("'{path}': column '{column}' is null in {count} row(s){example}. Every row needs a {column}: fix the export or filter those rows out")]
+    NullValues {
+        /// The (first) file with nulls.
+        path: String,
+        /// The column.
+        column: String,
+        /// Null rows in the rows read.
+        count: usize,
+        /// A row to look at, already formatted.
+        example: String,
+    },
+
+    /// MRR below zero.
+    #[error("'{path}': negative MRR {value} for subscription '{subscription_id}' on {date}. MRR must be zero or more: record refunds and credits outside MRR, or fix the export")]
+    NegativeMrr {
+        /// The file.
+        path: String,
+        /// The subscription.
+        subscription_id: String,
+        /// The snapshot date.
+        date: String,
+        /// The value as read.
+        value: String,
+    },
+
+    /// MRR that is NaN or infinite, or too large to hold in cents.
+    #[error("'{path}': MRR value {value} for subscription '{subscription_id}' on {date} is not a usable amount (NaN, infinite or above 10^15). Fix the export")]
+    BadMrr {
+        /// The file.
+        path: String,
+        /// The subscription.
+        subscription_id: String,
+        /// The snapshot date.
+        date: String,
+        /// The value as read.
+        value: String,
+    },
+
+    /// The same subscription twice on one snapshot date.
+    #[error("duplicate snapshot rows: subscription '{subscription_id}' appears {count} times on {date} (in {paths}). A subscription may have one row per snapshot_date: deduplicate the export")]
+    DuplicateSnapshot {
+        /// The subscription.
+        subscription_id: String,
+        /// The snapshot date.
+        date: String,
+        /// How many rows.
+        count: usize,
+        /// The files holding them.
+        paths: String,
+    },
+
+    /// A currency that has no rate for a month.
+    #[error("no FX rate for currency {currency} in month {month} ({rows} subscription row(s), e.g. subscription '{subscription_id}' in '{path}'). {fix}")]
+    MissingFxRate {
+        /// The currency code.
+        currency: String,
+        /// The month.
+        month: String,
+        /// Rows affected.
+        rows: usize,
+        /// One affected subscription.
+        subscription_id: String,
+        /// The file of that subscription row.
+        path: String,
+        /// How to fix it.
+        fix: String,
+    },
+
+    /// The FX rates file is malformed.
+    #[error("FX rates file '{path}': {problem}")]
+    BadFxRates {
+        /// The file.
+        path: String,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+
+    /// A month inside the timeline with no snapshot.
+    #[error("no snapshot in month {month}, which lies inside the timeline {first} to {last}. Every month needs at least one snapshot: load the missing export, or pass --as-of to end the timeline before it")]
+    GapMonth {
+        /// The missing month.
+        month: String,
+        /// First month of the timeline.
+        first: String,
+        /// Last month of the timeline.
+        last: String,
+    },
+
+    /// The input holds no rows at all.
+    #[error("the input '{path}' has no snapshot rows. Point --input at a non-empty snapshot export")]
+    EmptyInput {
+        /// The input as given.
+        path: String,
+    },
+
+    /// A Hive partition value that should be a date is not one.
+    #[error("'{path}': partition folder '{key}={value}' is not a date (expected {key}=YYYY-MM-DD)")]
+    BadPartitionValue {
+        /// The file.
+        path: String,
+        /// The partition key.
+        key: String,
+        /// The value found.
+        value: String,
+    },
+
+    /// A command-line or config value is invalid.
+    #[error("invalid {what} '{value}': {expected}")]
+    InvalidArgument {
+        /// Which option.
+        what: String,
+        /// The value given.
+        value: String,
+        /// What is accepted.
+        expected: String,
+    },
+
+    /// The config file is unreadable or malformed.
+    #[error("config file '{path}': {reason}")]
+    Config {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A file-system operation failed.
+    #[error("{action} '{path}': {source}")]
+    Io {
+        /// What was being done ("writing", "listing", ...).
+        action: &'static str,
+        /// The path involved.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A Polars operation failed.
+    #[error("data engine error: {0}")]
+    Polars(#[from] PolarsError),
+
+    /// An internal consistency check failed: a bug, never bad input.
+    #[error("internal check failed: {0}. This is a bug in nrr: please report it with the input that triggers it")]
+    Invariant(String),
+}
+
+impl Error {
+    /// Classifies the error for exit codes.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NoInputFiles { .. }
+            | Error::UnreadableFile { .. }
+            | Error::MissingColumn { .. }
+            | Error::WrongType { .. }
+            | Error::NullValues { .. }
+            | Error::NegativeMrr { .. }
+            | Error::BadMrr { .. }
+            | Error::DuplicateSnapshot { .. }
+            | Error::MissingFxRate { .. }
+            | Error::BadFxRates { .. }
+            | Error::GapMonth { .. }
+            | Error::EmptyInput { .. }
+            | Error::BadPartitionValue { .. } => ErrorKind::BadInput,
+            Error::InvalidArgument { .. } | Error::Config { .. } => ErrorKind::Usage,
+            Error::Io { .. } | Error::Polars(_) | Error::Invariant(_) => ErrorKind::Internal,
+        }
+    }
+
+    pub(crate) fn io(action: &'static str, path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+}

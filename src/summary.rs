@@ -1,0 +1,117 @@
+//! The short text summary `nrr run` prints: the latest month's MRR bridge and
+//! trailing NRR/GRR, for the totals.
+
+use std::fmt::Write as _;
+
+use polars::prelude::*;
+
+use crate::engine::Tables;
+use crate::segments::ALL;
+use crate::tables::{MONTH, SEGMENT_NAME, WINDOW_MONTHS};
+use crate::windows::WINDOWS;
+use crate::Result;
+
+/// Formats cents as `1,234,567.89`.
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let units = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{:02}", abs % 100)
+}
+
+fn percent(ratio: Option<f64>) -> String {
+    ratio
+        .map(|r| format!("{:.1}%", r * 100.0))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+/// The summary text.
+pub fn render(tables: &Tables, currency: &str) -> Result<String> {
+    let last = tables.timeline.last;
+    let totals = |frame: &DataFrame| -> Result<DataFrame> {
+        Ok(frame
+            .clone()
+            .lazy()
+            .filter(col(MONTH).eq(lit(last.0)).and(col(SEGMENT_NAME).eq(lit(ALL))))
+            .collect()?)
+    };
+    let bridge = totals(&tables.mrr_movements)?;
+    let get = |name: &str| -> i64 {
+        bridge
+            .column(name)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .and_then(|c| c.i64().ok()?.get(0))
+            .unwrap_or(0)
+    };
+    let count = |name: &str| get(name);
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "nrr: timeline {} to {} ({} months), {} customers at month end",
+        tables.timeline.first,
+        last,
+        tables.timeline.len(),
+        count("customers_end")
+    );
+    let _ = writeln!(out, "MRR bridge {last} ({currency})");
+    let rows = [
+        ("  start", "mrr_start", ""),
+        ("+ new", "mrr_new", "customers_new"),
+        ("+ reactivation", "mrr_reactivation", "customers_reactivated"),
+        ("+ expansion", "mrr_expansion", "customers_expanded"),
+        ("- contraction", "mrr_contraction", "customers_contracted"),
+        ("- churn", "mrr_churn", "customers_churned"),
+        ("= end", "mrr_end", ""),
+    ];
+    for (label, amount, customers) in rows {
+        let who = if customers.is_empty() {
+            String::new()
+        } else {
+            format!("  ({} customers)", count(customers))
+        };
+        let _ = writeln!(out, "  {label:<16}{:>18}{who}", money(get(amount)));
+    }
+    let windows = totals(&tables.nrr_summary)?;
+    let _ = writeln!(out, "Trailing retention at {last}");
+    let _ = writeln!(out, "  {:<10}{:>8}{:>8}", "window", "NRR", "GRR");
+    for w in WINDOWS {
+        let row = windows
+            .clone()
+            .lazy()
+            .filter(col(WINDOW_MONTHS).eq(lit(w as i64)))
+            .collect()?;
+        let ratio = |name: &str| {
+            row.column(name)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .and_then(|c| c.f64().ok()?.get(0))
+        };
+        let _ = writeln!(
+            out,
+            "  {:<10}{:>8}{:>8}",
+            format!("{w} mo"),
+            percent(ratio("nrr")),
+            percent(ratio("grr"))
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_groups_thousands() {
+        assert_eq!(super::money(123_456_789), "1,234,567.89");
+        assert_eq!(super::money(5), "0.05");
+        assert_eq!(super::money(-100_000), "-1,000.00");
+    }
+}

@@ -1,0 +1,241 @@
+//! The warehouse contract: table names, column names, types and partitioning.
+//!
+//! Analysts' queries and the Snowflake/BigQuery DDL depend on exactly these
+//! names and types, so they are declared once here. Inside the engine the
+//! same column names carry working types (month index `Int32`, money in `Int64`
+//! cents); [`finalize`] turns a table into its published form: months as
+//! `DATE` (first day), money as `DECIMAL(18,2)`, counts as `INT64`, ratios as
+//! `FLOAT64`, text as `STRING`.
+
+use polars::prelude::*;
+
+use crate::Result;
+
+/// Month column, also the Hive partition key of the long tables.
+pub const MONTH: &str = "month";
+/// A customer's first month with MRR > 0.
+pub const COHORT_MONTH: &str = "cohort_month";
+/// Segment column name, `all` for totals.
+pub const SEGMENT_NAME: &str = "segment_name";
+/// Segment value, `all` for totals.
+pub const SEGMENT_VALUE: &str = "segment_value";
+/// Customer MRR of a month (customer_months).
+pub const MRR: &str = "mrr";
+/// Customer MRR of the month before (customer_months).
+pub const PREV_MRR: &str = "prev_mrr";
+/// Movement of a customer-month (customer_months).
+pub const MOVEMENT: &str = "movement";
+/// Months from cohort month to month (cohort_matrix).
+pub const MONTHS_SINCE_COHORT: &str = "months_since_cohort";
+/// Window length in months (nrr_summary).
+pub const WINDOW_MONTHS: &str = "window_months";
+
+/// How a column is published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `DATE`, first day of the month; internally a month index.
+    Month,
+    /// `DECIMAL(18,2)`; internally integer cents.
+    Money,
+    /// `INT64`.
+    Int,
+    /// `FLOAT64`, null where the base is zero.
+    Ratio,
+    /// `STRING`.
+    Text,
+}
+
+impl Kind {
+    /// The Polars type of the published column.
+    pub fn dtype(self) -> DataType {
+        match self {
+            Kind::Month => DataType::Date,
+            Kind::Money => DataType::Decimal(18, 2),
+            Kind::Int => DataType::Int64,
+            Kind::Ratio => DataType::Float64,
+            Kind::Text => DataType::String,
+        }
+    }
+}
+
+/// One output table.
+#[derive(Debug)]
+pub struct TableSpec {
+    /// Folder name under the output root.
+    pub name: &'static str,
+    /// Hive-partitioned by [`MONTH`] (one file per month) or a single file.
+    pub partitioned: bool,
+    /// Columns in published order; segment columns of customer_months follow.
+    pub columns: &'static [(&'static str, Kind)],
+    /// Row order inside each file.
+    pub order_by: &'static [&'static str],
+}
+
+use Kind::*;
+
+/// Customer-month audit trail.
+pub const CUSTOMER_MONTHS: TableSpec = TableSpec {
+    name: "customer_months",
+    partitioned: true,
+    columns: &[
+        ("customer_id", Text),
+        (MONTH, Month),
+        (COHORT_MONTH, Month),
+        (MRR, Money),
+        (PREV_MRR, Money),
+        (MOVEMENT, Text),
+    ],
+    order_by: &[MONTH, "customer_id"],
+};
+
+/// Monthly MRR bridge per segment.
+pub const MRR_MOVEMENTS: TableSpec = TableSpec {
+    name: "mrr_movements",
+    partitioned: true,
+    columns: &[
+        (MONTH, Month),
+        (SEGMENT_NAME, Text),
+        (SEGMENT_VALUE, Text),
+        ("customers_start", Int),
+        ("customers_end", Int),
+        ("customers_new", Int),
+        ("customers_reactivated", Int),
+        ("customers_expanded", Int),
+        ("customers_contracted", Int),
+        ("customers_churned", Int),
+        ("mrr_start", Money),
+        ("mrr_new", Money),
+        ("mrr_reactivation", Money),
+        ("mrr_expansion", Money),
+        ("mrr_contraction", Money),
+        ("mrr_churn", Money),
+        ("mrr_end", Money),
+        ("nrr", Ratio),
+        ("grr", Ratio),
+    ],
+    order_by: &[MONTH, SEGMENT_NAME, SEGMENT_VALUE],
+};
+
+/// Trailing-window NRR/GRR per segment.
+pub const NRR_SUMMARY: TableSpec = TableSpec {
+    name: "nrr_summary",
+    partitioned: true,
+    columns: &[
+        (MONTH, Month),
+        (WINDOW_MONTHS, Int),
+        (SEGMENT_NAME, Text),
+        (SEGMENT_VALUE, Text),
+        ("base_customers", Int),
+        ("retained_customers", Int),
+        ("base_mrr", Money),
+        ("expansion_mrr", Money),
+        ("contraction_mrr", Money),
+        ("churn_mrr", Money),
+        ("retained_mrr", Money),
+        ("gross_retained_mrr", Money),
+        ("nrr", Ratio),
+        ("grr", Ratio),
+    ],
+    order_by: &[MONTH, WINDOW_MONTHS, SEGMENT_NAME, SEGMENT_VALUE],
+};
+
+/// Cohort × months-since-cohort retention, long form.
+pub const COHORT_MATRIX: TableSpec = TableSpec {
+    name: "cohort_matrix",
+    partitioned: true,
+    columns: &[
+        (COHORT_MONTH, Month),
+        (MONTHS_SINCE_COHORT, Int),
+        (MONTH, Month),
+        (SEGMENT_NAME, Text),
+        (SEGMENT_VALUE, Text),
+        ("cohort_customers", Int),
+        ("cohort_mrr", Money),
+        ("active_customers", Int),
+        (MRR, Money),
+        ("mrr_expansion", Money),
+        ("mrr_contraction", Money),
+        ("mrr_churn", Money),
+        ("mrr_reactivation", Money),
+        ("nrr", Ratio),
+        ("grr", Ratio),
+        ("logo_retention", Ratio),
+    ],
+    order_by: &[MONTH, COHORT_MONTH, SEGMENT_NAME, SEGMENT_VALUE],
+};
+
+/// Cohort NRR matrix, one row per cohort and segment; `m00`.. columns are
+/// added per the horizon.
+pub const NRR_MATRIX_WIDE: TableSpec = TableSpec {
+    name: "nrr_matrix_wide",
+    partitioned: false,
+    columns: &[
+        (COHORT_MONTH, Month),
+        (SEGMENT_NAME, Text),
+        (SEGMENT_VALUE, Text),
+        ("cohort_customers", Int),
+        ("cohort_mrr", Money),
+    ],
+    order_by: &[COHORT_MONTH, SEGMENT_NAME, SEGMENT_VALUE],
+};
+
+/// All tables, in the order they are written.
+pub const ALL_TABLES: [&TableSpec; 5] = [
+    &CUSTOMER_MONTHS,
+    &MRR_MOVEMENTS,
+    &NRR_SUMMARY,
+    &COHORT_MATRIX,
+    &NRR_MATRIX_WIDE,
+];
+
+/// The name of the wide matrix column for `k` months since cohort.
+pub fn wide_column(k: u32) -> String {
+    format!("m{k:02}")
+}
+
+/// The full published column list of a table.
+pub fn columns(spec: &TableSpec, segment_by: &[String], horizon: u32) -> Vec<(String, Kind)> {
+    let mut out: Vec<(String, Kind)> = spec.columns.iter().map(|(n, k)| (n.to_string(), *k)).collect();
+    if spec.name == CUSTOMER_MONTHS.name {
+        out.extend(segment_by.iter().map(|s| (s.clone(), Text)));
+    }
+    if spec.name == NRR_MATRIX_WIDE.name {
+        out.extend((0..=horizon).map(|k| (wide_column(k), Ratio)));
+    }
+    out
+}
+
+/// Converts an engine table (working types) into its published form: the
+/// contract's columns, in order, with published types, sorted by `order_by`.
+pub fn finalize(spec: &TableSpec, frame: DataFrame, segment_by: &[String], horizon: u32) -> Result<DataFrame> {
+    let mut frame = frame.sort(spec.order_by.to_vec(), SortMultipleOptions::default())?;
+    let mut out = Vec::new();
+    for (name, kind) in columns(spec, segment_by, horizon) {
+        let column = frame.column(&name)?.clone();
+        out.push(publish(column, kind)?);
+    }
+    frame = DataFrame::new(frame.height(), out)?;
+    Ok(frame)
+}
+
+fn publish(column: Column, kind: Kind) -> Result<Column> {
+    let name = column.name().clone();
+    Ok(match kind {
+        Kind::Month => {
+            let months = column.cast(&DataType::Int32)?;
+            let days = months.i32()?.apply_values(|m| crate::Month(m).first_day_epoch_days());
+            days.into_series().cast(&DataType::Date)?.with_name(name).into_column()
+        }
+        Kind::Money => {
+            let cents = column.cast(&DataType::Int128)?;
+            cents
+                .i128()?
+                .clone()
+                .into_decimal(18, 2)?
+                .into_series()
+                .with_name(name)
+                .into_column()
+        }
+        other => column.cast(&other.dtype())?,
+    })
+}

@@ -1,0 +1,213 @@
+//! Every kind of bad input: exit code 3, a message naming the file, column,
+//! value and fix, and no output written.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::util::*;
+
+const GOOD: [Row; 3] = [
+    ("2024-01-31", "c1", "s1", 100.0),
+    ("2024-02-29", "c1", "s1", 120.0),
+    ("2024-03-31", "c1", "s1", 120.0),
+];
+
+/// Runs the binary on `input`; asserts exit 3, that stderr holds every
+/// fragment, and that nothing was written.
+fn rejects(input: &Path, extra: &[&str], fragments: &[&str]) {
+    let out = input.parent().unwrap().join("out");
+    let mut args = vec![
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, stderr) = nrr(&args);
+    assert_eq!(code, 3, "exit code; stderr: {stderr}");
+    for fragment in fragments {
+        assert!(stderr.contains(fragment), "stderr lacks {fragment:?}:\n{stderr}");
+    }
+    assert!(!out.exists(), "output was written despite bad input");
+}
+
+fn with_column(frame: DataFrame, column: Column) -> DataFrame {
+    let mut frame = frame;
+    frame.with_column(column).unwrap();
+    frame
+}
+
+#[test]
+fn missing_required_column() {
+    let dir = tempdir();
+    let frame = snapshot_frame(&GOOD).drop("mrr").unwrap();
+    let file = write(&dir.path().join("in/a.parquet"), frame);
+    rejects(
+        &file,
+        &[],
+        &["a.parquet", "required column 'mrr' is missing", "[columns]"],
+    );
+}
+
+#[test]
+fn wrongly_typed_column() {
+    let dir = tempdir();
+    let frame = with_column(snapshot_frame(&GOOD), Column::new("mrr".into(), ["100", "120", "120"]));
+    let file = write(&dir.path().join("in/a.parquet"), frame);
+    rejects(&file, &[], &["a.parquet", "column 'mrr' has type", "expected a number"]);
+}
+
+#[test]
+fn null_customer_id() {
+    let dir = tempdir();
+    let frame = with_column(
+        snapshot_frame(&GOOD),
+        Column::new("customer_id".into(), [Some("c1"), None, Some("c1")]),
+    );
+    let file = write(&dir.path().join("in/a.parquet"), frame);
+    rejects(
+        &file,
+        &[],
+        &["a.parquet", "column 'customer_id' is null in 1 row(s)", "2024-02-29"],
+    );
+}
+
+#[test]
+fn null_snapshot_date() {
+    let dir = tempdir();
+    let dates = Column::new("snapshot_date".into(), [Some(19_753), None, Some(19_813)])
+        .cast(&DataType::Date)
+        .unwrap();
+    let frame = with_column(snapshot_frame(&GOOD), dates);
+    let file = write(&dir.path().join("in/a.parquet"), frame);
+    rejects(&file, &[], &["a.parquet", "column 'snapshot_date' is null in 1 row(s)"]);
+}
+
+#[test]
+fn negative_mrr() {
+    let dir = tempdir();
+    let mut rows = GOOD.to_vec();
+    rows[1].3 = -5.5;
+    let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&rows));
+    rejects(
+        &file,
+        &[],
+        &["a.parquet", "negative MRR -5.5", "subscription 's1' on 2024-02-29"],
+    );
+}
+
+#[test]
+fn duplicate_subscription_on_one_date() {
+    let dir = tempdir();
+    write(&dir.path().join("in/a.parquet"), snapshot_frame(&GOOD));
+    write(
+        &dir.path().join("in/b.parquet"),
+        snapshot_frame(&[("2024-02-29", "c9", "s1", 5.0)]),
+    );
+    rejects(
+        &dir.path().join("in"),
+        &[],
+        &[
+            "subscription 's1' appears 2 times on 2024-02-29",
+            "a.parquet",
+            "b.parquet",
+            "deduplicate",
+        ],
+    );
+}
+
+#[test]
+fn currency_without_fx_rate() {
+    let dir = tempdir();
+    let frame = with_column(
+        snapshot_frame(&GOOD),
+        Column::new("currency".into(), ["USD", "EUR", "EUR"]),
+    );
+    let file = write(&dir.path().join("in/a.parquet"), frame);
+    rejects(
+        &file,
+        &[],
+        &["no FX rate for currency EUR in month 2024-02", "--fx-rates"],
+    );
+
+    // With a rates file that lacks March, the message points into that file.
+    let rates = DataFrame::new_infer_height(vec![
+        Column::new("month".into(), [19_754]).cast(&DataType::Date).unwrap(),
+        Column::new("currency".into(), ["EUR"]),
+        Column::new("rate".into(), [1.1]),
+    ])
+    .unwrap();
+    let fx = write(&dir.path().join("fx.parquet"), rates);
+    rejects(
+        &file,
+        &["--fx-rates", fx.to_str().unwrap()],
+        &[
+            "no FX rate for currency EUR in month 2024-03",
+            "month = 2024-03-01",
+            "fx.parquet",
+        ],
+    );
+}
+
+#[test]
+fn gap_month() {
+    let dir = tempdir();
+    let rows = [GOOD[0], GOOD[2]];
+    let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&rows));
+    rejects(
+        &file,
+        &[],
+        &["no snapshot in month 2024-02", "2024-01 to 2024-03", "--as-of"],
+    );
+}
+
+#[test]
+fn as_of_past_the_data_is_a_gap() {
+    let dir = tempdir();
+    let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&GOOD));
+    rejects(&file, &["--as-of", "2024-05"], &["no snapshot in month 2024-04"]);
+}
+
+#[test]
+fn empty_input() {
+    let dir = tempdir();
+    let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&[]));
+    rejects(&file, &[], &["has no snapshot rows"]);
+    let empty_dir = dir.path().join("nothing");
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    rejects(&empty_dir, &[], &["no Parquet files found", "nothing"]);
+}
+
+#[test]
+fn unreadable_parquet_file() {
+    let dir = tempdir();
+    write(&dir.path().join("in/good.parquet"), snapshot_frame(&GOOD));
+    std::fs::write(dir.path().join("in/broken.parquet"), b"PAR1 this is not parquet").unwrap();
+    rejects(
+        &dir.path().join("in"),
+        &[],
+        &["cannot read Parquet file", "broken.parquet"],
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let dir = tempdir();
+    let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&GOOD));
+    let out = dir.path().join("out");
+    let (code, _, stderr) = nrr(&[
+        "run",
+        "--input",
+        file.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2024/01",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("invalid --as-of '2024/01'"), "{stderr}");
+    let (code, _, _) = nrr(&["run", "--no-such-flag"]);
+    assert_eq!(code, 2);
+}

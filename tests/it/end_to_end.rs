@@ -1,0 +1,232 @@
+//! Whole runs: the bundled sample, input layouts, config mapping, golden
+//! tables, determinism.
+
+use std::path::{Path, PathBuf};
+
+use nrr::job;
+use polars::prelude::*;
+
+use crate::util::*;
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data")
+}
+
+#[test]
+fn sample_data_runs_and_reruns_byte_identical() {
+    let dir = tempdir();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let input = sample().join("snapshots");
+    let fx = sample().join("fx_rates.parquet");
+    for out in [&a, &b] {
+        let (code, stdout, stderr) = nrr(&[
+            "run",
+            "--input",
+            input.to_str().unwrap(),
+            "--fx-rates",
+            fx.to_str().unwrap(),
+            "--segment-by",
+            "plan,region",
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("MRR bridge"), "{stdout}");
+        assert!(stdout.contains("12 mo"), "{stdout}");
+    }
+    let (fa, fb) = (file_bytes(&a), file_bytes(&b));
+    assert!(fa.len() > 5, "tables written");
+    assert_eq!(fa, fb, "two runs on the same input wrote different bytes");
+    for table in ["customer_months", "mrr_movements", "nrr_summary", "cohort_matrix"] {
+        let parts: Vec<_> = std::fs::read_dir(a.join(table))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(parts.iter().all(|p| p.starts_with("month=")), "{table}: {parts:?}");
+        assert_eq!(parts.len(), 24, "{table}: one partition per timeline month");
+    }
+    assert!(a.join("nrr_matrix_wide/part-00000.parquet").is_file());
+}
+
+/// The same rows as one file with a date column, as Hive folders per date,
+/// and through a glob give identical tables.
+#[test]
+fn file_hive_and_glob_layouts_agree() {
+    let dir = tempdir();
+    let rows = [
+        ("2024-01-15", "c1", "s1", 10.0),
+        ("2024-01-31", "c1", "s1", 20.0),
+        ("2024-01-31", "c2", "s2", 5.0),
+        ("2024-02-29", "c1", "s1", 25.0),
+        ("2024-03-31", "c2", "s3", 7.5),
+    ];
+    let single = write(&dir.path().join("single/all.parquet"), snapshot_frame(&rows));
+    for day in ["2024-01-15", "2024-01-31", "2024-02-29", "2024-03-31"] {
+        let subset: Vec<Row> = rows.iter().copied().filter(|r| r.0 == day).collect();
+        let frame = snapshot_frame(&subset).drop("snapshot_date").unwrap();
+        write(
+            &dir.path().join(format!("hive/snapshot_date={day}/data.parquet")),
+            frame,
+        );
+    }
+    let outs: Vec<PathBuf> = ["o1", "o2", "o3"].iter().map(|o| dir.path().join(o)).collect();
+    job::run(&config(&single, &outs[0], &[], None)).unwrap();
+    job::run(&config(&dir.path().join("hive"), &outs[1], &[], None)).unwrap();
+    job::run(&config(
+        Path::new(&format!("{}/hive/*/*.parquet", dir.path().display())),
+        &outs[2],
+        &[],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(file_bytes(&outs[0]), file_bytes(&outs[1]));
+    assert_eq!(file_bytes(&outs[0]), file_bytes(&outs[2]));
+    // Mid-month rows do not count: January closes on the 31st.
+    let jan = filter_eq(&read_table(&outs[0], "mrr_movements"), "month", lit(date("2024-01-01")));
+    assert_eq!(cents(&jan, "mrr_end"), [2500]);
+}
+
+/// Timestamps, integer ids, decimal MRR and renamed columns via [columns].
+#[test]
+fn timestamps_integer_ids_decimals_and_column_mapping() {
+    let dir = tempdir();
+    let ms: Vec<i64> = ["2024-01-31", "2024-02-29"]
+        .iter()
+        .map(|d| date(d).and_hms_opt(23, 0, 0).unwrap().and_utc().timestamp_millis())
+        .collect();
+    let amount = Int128Chunked::from_vec("amount".into(), vec![1_999, 2_500])
+        .into_decimal(10, 2)
+        .unwrap()
+        .into_series()
+        .into_column();
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new("as_of".into(), ms)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .unwrap(),
+        Column::new("account".into(), [42_i64, 42]),
+        Column::new("sub".into(), [7_i32, 7]),
+        amount,
+    ])
+    .unwrap();
+    let input = write(&dir.path().join("in/a.parquet"), frame);
+    let config = dir.path().join("job.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "input = '{}'\n[columns]\nsnapshot_date = 'as_of'\ncustomer_id = 'account'\nsubscription_id = 'sub'\nmrr = 'amount'\n",
+            input.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = nrr(&[
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let cm = read_table(&out, "customer_months");
+    assert_eq!(strings(&cm, "customer_id"), ["42", "42"]);
+    assert_eq!(cents(&cm, "mrr"), [1999, 2500]);
+    assert_eq!(strings(&cm, "movement"), ["new", "expansion"]);
+}
+
+/// A later run with an earlier --as-of owns the output: later partitions go.
+#[test]
+fn rerun_removes_partitions_outside_the_timeline() {
+    let dir = tempdir();
+    let rows = [
+        ("2024-01-31", "c", "s", 1.0),
+        ("2024-02-29", "c", "s", 1.0),
+        ("2024-03-31", "c", "s", 1.0),
+    ];
+    let input = write(&dir.path().join("in/a.parquet"), snapshot_frame(&rows));
+    let out = dir.path().join("out");
+    job::run(&config(&input, &out, &[], None)).unwrap();
+    assert!(out.join("mrr_movements/month=2024-03-01").is_dir());
+    let mut cfg = config(&input, &out, &[], None);
+    cfg.engine.as_of = nrr::Month::parse("2024-02");
+    job::run(&cfg).unwrap();
+    assert!(!out.join("mrr_movements/month=2024-03-01").exists());
+    assert!(out.join("mrr_movements/month=2024-02-01/part-00000.parquet").is_file());
+}
+
+/// Golden tables for a small hand-checked case with FX, statuses and segments.
+/// Regenerate with UPDATE_GOLDEN=1 after a deliberate change, and review the diff.
+#[test]
+fn golden_tables() {
+    let dir = tempdir();
+    // (date, customer, subscription, mrr, currency, status, plan)
+    let rows: [(&str, &str, &str, f64, &str, Option<&str>, Option<&str>); 12] = [
+        ("2024-01-31", "acme", "a1", 100.0, "USD", Some("active"), Some("pro")),
+        ("2024-01-31", "acme", "a2", 20.0, "USD", Some("active"), Some("addon")),
+        ("2024-01-31", "bolt", "b1", 50.0, "EUR", Some("Active"), None),
+        ("2024-01-31", "cora", "c1", 30.0, "USD", Some("trialing"), Some("basic")),
+        ("2024-02-29", "acme", "a1", 150.0, "USD", Some("active"), Some("pro")),
+        ("2024-02-29", "bolt", "b1", 50.0, "EUR", Some("past_due"), None),
+        ("2024-02-29", "cora", "c1", 30.0, "USD", Some("active"), Some("basic")),
+        ("2024-03-31", "acme", "a1", 150.0, "USD", Some("CANCELED"), Some("pro")),
+        ("2024-03-31", "bolt", "b1", 40.005, "EUR", None, None),
+        ("2024-03-31", "cora", "c1", 30.0, "USD", Some("active"), Some("basic")),
+        ("2024-04-30", "acme", "a3", 99.99, "USD", Some("active"), Some("pro")),
+        ("2024-04-30", "cora", "c1", 10.0, "USD", Some("active"), Some("basic")),
+    ];
+    let mut frame = snapshot_frame(&rows.iter().map(|r| (r.0, r.1, r.2, r.3)).collect::<Vec<_>>());
+    frame
+        .with_column(Column::new(
+            "currency".into(),
+            rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+        ))
+        .unwrap();
+    frame
+        .with_column(Column::new(
+            "status".into(),
+            rows.iter().map(|r| r.5).collect::<Vec<_>>(),
+        ))
+        .unwrap();
+    frame
+        .with_column(Column::new("plan".into(), rows.iter().map(|r| r.6).collect::<Vec<_>>()))
+        .unwrap();
+    let input = write(&dir.path().join("in/a.parquet"), frame);
+    let month = |d: &str| nrr::month::date_to_epoch_days(date(d));
+    let rates = DataFrame::new_infer_height(vec![
+        Column::new(
+            "month".into(),
+            [month("2024-01-01"), month("2024-02-01"), month("2024-03-01")],
+        )
+        .cast(&DataType::Date)
+        .unwrap(),
+        Column::new("currency".into(), ["EUR", "EUR", "EUR"]),
+        Column::new("rate".into(), [1.1, 1.08255, 1.0]),
+    ])
+    .unwrap();
+    let fx = write(&dir.path().join("fx.parquet"), rates);
+    let out = dir.path().join("out");
+    let mut cfg = config(&input, &out, &["plan"], Some(&fx));
+    cfg.engine.horizon = 3;
+    job::run(&cfg).unwrap();
+
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    for table in [
+        "customer_months",
+        "mrr_movements",
+        "nrr_summary",
+        "cohort_matrix",
+        "nrr_matrix_wide",
+    ] {
+        let got = render(&read_table(&out, table));
+        let path = golden.join(format!("{table}.csv"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            got,
+            want,
+            "{table} differs from {} (UPDATE_GOLDEN=1 to accept)",
+            path.display()
+        );
+    }
+}
