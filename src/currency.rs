@@ -229,7 +229,7 @@ pub fn add_cents(rows: DataFrame, fx: Option<&FxRates>, reporting: &str, snapsho
         };
         return Err(Error::MissingFxRate {
             currency,
-            month: month.to_string(),
+            month,
             rows: missing
                 .column("rows")?
                 .cast(&DataType::UInt64)?

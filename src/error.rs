@@ -49,6 +49,17 @@ pub enum Error {
         found: String,
     },
 
+    /// A `--segment-by` column that no input file has.
+    #[error("--segment-by column '{column}' is in no input file (columns of '{path}': {found}). Check the spelling, or drop it from --segment-by")]
+    MissingSegmentColumn {
+        /// The first file.
+        path: String,
+        /// The segment column.
+        column: String,
+        /// The columns the first file has.
+        found: String,
+    },
+
     /// A column has a type the engine cannot use.
     #[error("'{path}': column '{column}' has type {found}, expected {expected}. {fix}")]
     WrongType {
@@ -59,9 +70,9 @@ pub enum Error {
         /// Its type in the file.
         found: String,
         /// The accepted types.
-        expected: String,
+        expected: &'static str,
         /// How to fix it.
-        fix: String,
+        fix: &'static str,
     },
 
     /// A key column holds nulls.
@@ -122,7 +133,7 @@ pub enum Error {
         /// The currency code.
         currency: String,
         /// The month.
-        month: String,
+        month: crate::Month,
         /// Rows affected.
         rows: usize,
         /// One affected subscription.
@@ -219,6 +230,7 @@ impl Error {
             Error::NoInputFiles { .. }
             | Error::UnreadableFile { .. }
             | Error::MissingColumn { .. }
+            | Error::MissingSegmentColumn { .. }
             | Error::WrongType { .. }
             | Error::NullValues { .. }
             | Error::NegativeMrr { .. }

@@ -258,8 +258,8 @@ mod tests {
         let frame = df!(
             MONTH => cases.iter().map(|c| if c.0 { jan } else { jan + 1 }).collect::<Vec<_>>(),
             COHORT_MONTH => vec![jan; cases.len()],
-            PREV_MRR => cases.iter().map(|c| c.1 as i64).collect::<Vec<_>>(),
-            MRR => cases.iter().map(|c| c.2 as i64).collect::<Vec<_>>(),
+            PREV_MRR => cases.iter().map(|c| c.1).collect::<Vec<_>>(),
+            MRR => cases.iter().map(|c| c.2).collect::<Vec<_>>(),
         )
         .unwrap();
         let got = frame

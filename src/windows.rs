@@ -89,7 +89,7 @@ pub fn summary(active: LazyFrame, keys: &DataFrame, timeline: Timeline, segment_
     }
     if parts.is_empty() {
         // A one-month timeline has no window; keep the schema.
-        return Ok(empty(keys)?);
+        return empty(keys);
     }
     Ok(concat(parts, UnionArgs::default())?.collect()?)
 }

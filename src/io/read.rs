@@ -207,6 +207,25 @@ pub fn read_snapshots(input: &str, names: &ColumnNames, segment_by: &[String], r
         columns.push((internal, segment, Want::Text, false));
     }
 
+    // A segment column no file has is a typo, not a column of nulls.
+    for segment in segment_by {
+        let present = files
+            .iter()
+            .zip(&schemas)
+            .any(|(f, schema)| schema.contains(segment) || hive_pairs(&root, f).iter().any(|(k, _)| k == segment));
+        if !present {
+            return Err(Error::MissingSegmentColumn {
+                path: files[0].display().to_string(),
+                column: segment.clone(),
+                found: schemas[0]
+                    .iter_names()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+
     let mut frames = Vec::with_capacity(files.len());
     for (index, (file, schema)) in files.iter().zip(&schemas).enumerate() {
         let path = file.display().to_string();
@@ -225,8 +244,8 @@ pub fn read_snapshots(input: &str, names: &ColumnNames, segment_by: &[String], r
                         path,
                         column: source.to_string(),
                         found: dtype.to_string(),
-                        expected: expected.into(),
-                        fix: fix.into(),
+                        expected,
+                        fix,
                     });
                 }
                 col(source).cast(target)
@@ -247,8 +266,8 @@ pub fn read_snapshots(input: &str, names: &ColumnNames, segment_by: &[String], r
                             path,
                             column: source.to_string(),
                             found: "a partition folder".into(),
-                            expected: "a column inside the file".into(),
-                            fix: "MRR must be a column of the Parquet file".into(),
+                            expected: "a column inside the file",
+                            fix: "MRR must be a column of the Parquet file",
                         })
                     }
                     Want::Key | Want::Text => lit(value.as_str()),

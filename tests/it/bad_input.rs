@@ -52,6 +52,21 @@ fn missing_required_column() {
 }
 
 #[test]
+fn segment_column_in_no_file() {
+    let dir = tempdir();
+    let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&GOOD));
+    rejects(
+        &file,
+        &["--segment-by", "plann"],
+        &[
+            "--segment-by column 'plann' is in no input file",
+            "a.parquet",
+            "snapshot_date",
+        ],
+    );
+}
+
+#[test]
 fn wrongly_typed_column() {
     let dir = tempdir();
     let frame = with_column(snapshot_frame(&GOOD), Column::new("mrr".into(), ["100", "120", "120"]));

@@ -153,13 +153,15 @@ fn rerun_removes_partitions_outside_the_timeline() {
     assert!(out.join("mrr_movements/month=2024-02-01/part-00000.parquet").is_file());
 }
 
+/// (date, customer, subscription, mrr, currency, status, plan)
+type GoldenRow<'a> = (&'a str, &'a str, &'a str, f64, &'a str, Option<&'a str>, Option<&'a str>);
+
 /// Golden tables for a small hand-checked case with FX, statuses and segments.
 /// Regenerate with UPDATE_GOLDEN=1 after a deliberate change, and review the diff.
 #[test]
 fn golden_tables() {
     let dir = tempdir();
-    // (date, customer, subscription, mrr, currency, status, plan)
-    let rows: [(&str, &str, &str, f64, &str, Option<&str>, Option<&str>); 12] = [
+    let rows: [GoldenRow; 12] = [
         ("2024-01-31", "acme", "a1", 100.0, "USD", Some("active"), Some("pro")),
         ("2024-01-31", "acme", "a2", 20.0, "USD", Some("active"), Some("addon")),
         ("2024-01-31", "bolt", "b1", 50.0, "EUR", Some("Active"), None),
