@@ -154,7 +154,15 @@ fn rerun_removes_partitions_outside_the_timeline() {
 }
 
 /// (date, customer, subscription, mrr, currency, status, plan)
-type GoldenRow<'a> = (&'a str, &'a str, &'a str, f64, &'a str, Option<&'a str>, Option<&'a str>);
+type GoldenRow<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    f64,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+);
 
 /// Golden tables for a small hand-checked case with FX, statuses and segments.
 /// Regenerate with UPDATE_GOLDEN=1 after a deliberate change, and review the diff.
