@@ -194,6 +194,18 @@ mod tests {
     use super::*;
     use crate::Month;
 
+    fn texts(frame: &DataFrame, column: &str) -> Vec<String> {
+        frame
+            .column(column)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(String::from)
+            .collect()
+    }
+
     #[test]
     fn classify_follows_the_table() {
         assert_eq!(classify(true, 0, 100), Some(NEW));
@@ -221,15 +233,7 @@ mod tests {
             last: jan.plus(4),
         };
         let out = customer_months(active.lazy(), timeline).unwrap();
-        let movements: Vec<_> = out
-            .column(MOVEMENT)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .map(String::from)
-            .collect();
+        let movements = texts(&out, MOVEMENT);
         assert_eq!(movements, ["new", "expansion", "churn", "reactivation", "churn"]);
         let prev: Vec<_> = out
             .column(PREV_MRR)
@@ -267,15 +271,7 @@ mod tests {
             .select([movement_expr().alias(MOVEMENT)])
             .collect()
             .unwrap();
-        let got: Vec<_> = got
-            .column(MOVEMENT)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .map(String::from)
-            .collect();
+        let got = texts(&got, MOVEMENT);
         let want: Vec<_> = cases
             .iter()
             .map(|c| classify(c.0, c.1, c.2).unwrap().to_string())

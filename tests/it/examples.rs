@@ -5,6 +5,20 @@ use polars::prelude::*;
 
 use crate::util::*;
 
+/// The totals rows of `frame` for month `month` (first day).
+fn totals_in(frame: &DataFrame, month: &str) -> DataFrame {
+    frame
+        .clone()
+        .lazy()
+        .filter(
+            col("month")
+                .eq(lit(date(month)))
+                .and(col("segment_name").eq(lit("all"))),
+        )
+        .collect()
+        .unwrap()
+}
+
 /// Two month-end snapshots for one month-over-month bridge.
 fn bridge_case(rows: &[Row]) -> (DataFrame, DataFrame) {
     let dir = tempdir();
@@ -29,16 +43,7 @@ fn one_million_start_gives_103_percent() {
         ("2024-02-29", "d", "d1", 270_000.0),
     ];
     let (movements, summary) = bridge_case(&rows);
-    let feb = movements
-        .clone()
-        .lazy()
-        .filter(
-            col("month")
-                .eq(lit(date("2024-02-01")))
-                .and(col("segment_name").eq(lit("all"))),
-        )
-        .collect()
-        .unwrap();
+    let feb = totals_in(&movements, "2024-02-01");
     assert_eq!(cents(&feb, "mrr_start"), [100_000_000]);
     assert_eq!(cents(&feb, "mrr_expansion"), [8_000_000]);
     assert_eq!(cents(&feb, "mrr_contraction"), [2_000_000]);
@@ -72,16 +77,7 @@ fn expansion_heavy_month_gives_105_percent() {
         ("2024-02-29", "n", "n1", 999_999.99),
     ];
     let (movements, _) = bridge_case(&rows);
-    let feb = movements
-        .clone()
-        .lazy()
-        .filter(
-            col("month")
-                .eq(lit(date("2024-02-01")))
-                .and(col("segment_name").eq(lit("all"))),
-        )
-        .collect()
-        .unwrap();
+    let feb = totals_in(&movements, "2024-02-01");
     assert_eq!(floats(&feb, "nrr"), [Some(1.05)]);
     assert_eq!(floats(&feb, "grr"), [Some(0.85)]);
     assert_eq!(cents(&feb, "mrr_new"), [99_999_999]);

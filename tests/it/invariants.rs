@@ -28,6 +28,12 @@ fn as_cents(frame: DataFrame) -> DataFrame {
     frame
 }
 
+/// The `month` column as days since 1970-01-01.
+fn days(frame: &DataFrame) -> Vec<i32> {
+    let days = frame.column("month").unwrap().cast(&DataType::Int32).unwrap();
+    days.i32().unwrap().into_no_null_iter().collect()
+}
+
 fn run_generated(dir: &Path, customers: usize, months: u32, daily: bool, seed: u64) -> std::path::PathBuf {
     let data = dir.join("data");
     generate(&GenerateOptions {
@@ -201,24 +207,12 @@ fn check_all(dir: &Path, out: &Path) {
         .filter(col("segment_name").eq(lit("all")))
         .collect()
         .unwrap();
-    let totals_by_month: std::collections::BTreeMap<i32, (i64, i64)> = all
-        .column("month")
-        .unwrap()
-        .cast(&DataType::Int32)
-        .unwrap()
-        .i32()
-        .unwrap()
-        .into_no_null_iter()
+    let totals_by_month: std::collections::BTreeMap<i32, (i64, i64)> = days(&all)
+        .into_iter()
         .zip(ints(&all, "mrr_end").into_iter().zip(ints(&all, "mrr_start")))
         .collect();
-    for ((day, end), start) in by_month
-        .column("month")
-        .unwrap()
-        .cast(&DataType::Int32)
-        .unwrap()
-        .i32()
-        .unwrap()
-        .into_no_null_iter()
+    for ((day, end), start) in days(&by_month)
+        .into_iter()
         .zip(ints(&by_month, "end"))
         .zip(ints(&by_month, "start"))
     {
@@ -286,17 +280,7 @@ fn check_all(dir: &Path, out: &Path) {
         let d = dates.get(i).unwrap();
         let m = Month::from_epoch_days(d);
         let st = status.get(i).unwrap_or("").to_lowercase();
-        if close[&m] != d
-            || [
-                "trialing",
-                "paused",
-                "canceled",
-                "cancelled",
-                "incomplete",
-                "incomplete_expired",
-            ]
-            .contains(&st.as_str())
-        {
+        if close[&m] != d || nrr::snapshots::ZERO_MRR_STATUSES.contains(&st.as_str()) {
             continue;
         }
         let c = cur.get(i).unwrap();
