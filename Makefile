@@ -13,7 +13,7 @@ BIN := $(CARGO_TARGET_DIR)/release/nrr
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help build run test rust-test lint fmt py-test sample clean
+.PHONY: help build run test rust-test interop-test lint fmt py-test sample clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,14 +25,18 @@ run: build ## Run the job on sample_data into ./output and print the summary
 	$(BIN) run --input sample_data/snapshots --fx-rates sample_data/fx_rates.parquet \
 		--segment-by plan,region --output output
 
-test: lint rust-test py-test ## Everything CI runs: lint, Rust tests, reader tests
+test: lint rust-test interop-test py-test ## Everything CI runs: lint, Rust tests, interop, SQL and reader tests
 
 rust-test: ## Unit and integration tests
 	$(CARGO) test $(PROFILE)
 
+interop-test: build ## Read every output file with arrow-rs (a separate package: no second Polars build)
+	NRR_BIN=$(BIN) $(CARGO) test $(PROFILE) -p nrr-interop
+
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy $(PROFILE) --all-targets -- -D warnings
+	$(CARGO) clippy $(PROFILE) -p nrr-interop --all-targets -- -D warnings
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
@@ -42,7 +46,7 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-py-test: build $(VENV)/.installed ## Read the output with DuckDB, pyarrow and Polars
+py-test: build $(VENV)/.installed ## SQL twin vs job, analyst queries, DDL, DuckDB/pyarrow/Polars readers
 	NRR_BIN=$(BIN) $(PY) -m pytest -q tests/python
 
 sample: build ## Regenerate sample_data (deterministic)
