@@ -3,11 +3,13 @@
 -- Replace the placeholders before running (for example with sed or envsubst):
 --   ${dataset}  the target dataset, e.g. analytics_nrr
 --   ${uri}      the job's --output root, e.g. gs://acme-warehouse/nrr
--- Types match the Parquet files exactly: DECIMAL(18,2) -> NUMERIC (scale 2), INT64 -> INT64,
+-- Types match the Parquet files: DECIMAL(18,2) -> NUMERIC (external tables take no
+-- parameterized types; the values carry exactly 2 decimals), INT64 -> INT64,
 -- FLOAT64 -> FLOAT64, DATE -> DATE, STRING -> STRING. The month=YYYY-MM-DD folders are a
 -- Hive partition key, typed DATE.
 -- customer_months has one STRING column per --segment-by column. Edit those lines to
--- match your run (plan and region here).
+-- match your run (plan and region here). nrr_matrix_wide has m00..mNN for --horizon N
+-- (36 here). The *.parquet URIs skip anything else in the folders.
 
 CREATE OR REPLACE EXTERNAL TABLE `${dataset}.customer_months` (
   customer_id STRING,
@@ -24,7 +26,7 @@ WITH PARTITION COLUMNS (
 )
 OPTIONS (
   format = 'PARQUET',
-  uris = ['${uri}/customer_months/*'],
+  uris = ['${uri}/customer_months/*.parquet'],
   hive_partition_uri_prefix = '${uri}/customer_months'
 );
 
@@ -53,7 +55,7 @@ WITH PARTITION COLUMNS (
 )
 OPTIONS (
   format = 'PARQUET',
-  uris = ['${uri}/mrr_movements/*'],
+  uris = ['${uri}/mrr_movements/*.parquet'],
   hive_partition_uri_prefix = '${uri}/mrr_movements'
 );
 
@@ -77,7 +79,7 @@ WITH PARTITION COLUMNS (
 )
 OPTIONS (
   format = 'PARQUET',
-  uris = ['${uri}/nrr_summary/*'],
+  uris = ['${uri}/nrr_summary/*.parquet'],
   hive_partition_uri_prefix = '${uri}/nrr_summary'
 );
 
@@ -103,7 +105,7 @@ WITH PARTITION COLUMNS (
 )
 OPTIONS (
   format = 'PARQUET',
-  uris = ['${uri}/cohort_matrix/*'],
+  uris = ['${uri}/cohort_matrix/*.parquet'],
   hive_partition_uri_prefix = '${uri}/cohort_matrix'
 );
 

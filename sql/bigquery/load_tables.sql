@@ -3,19 +3,20 @@
 -- Replace the placeholders before running (for example with sed or envsubst):
 --   ${dataset}  the target dataset, e.g. analytics_nrr
 --   ${uri}      the job's --output root, e.g. gs://acme-warehouse/nrr
--- Types match the Parquet files exactly: DECIMAL(18,2) -> NUMERIC (scale 2), INT64 -> INT64,
+-- Types match the Parquet files exactly: DECIMAL(18,2) -> NUMERIC(18,2), INT64 -> INT64,
 -- FLOAT64 -> FLOAT64, DATE -> DATE, STRING -> STRING. The month=YYYY-MM-DD folders are a
 -- Hive partition key, typed DATE.
 -- customer_months has one STRING column per --segment-by column. Edit those lines to
--- match your run (plan and region here).
+-- match your run (plan and region here). nrr_matrix_wide has m00..mNN for --horizon N
+-- (36 here). The *.parquet URIs skip anything else in the folders.
 -- A run rewrites every partition of its timeline, so each refresh overwrites the table.
 
 LOAD DATA OVERWRITE `${dataset}.customer_months` (
   month DATE,
   customer_id STRING,
   cohort_month DATE,
-  mrr NUMERIC,
-  prev_mrr NUMERIC,
+  mrr NUMERIC(18,2),
+  prev_mrr NUMERIC(18,2),
   movement STRING,
   -- segment columns: one per --segment-by column of the run (here plan, region)
   plan STRING,
@@ -24,7 +25,7 @@ LOAD DATA OVERWRITE `${dataset}.customer_months` (
 PARTITION BY month
 FROM FILES (
   format = 'PARQUET',
-  uris = ['${uri}/customer_months/*'],
+  uris = ['${uri}/customer_months/*.parquet'],
   hive_partition_uri_prefix = '${uri}/customer_months'
 )
 WITH PARTITION COLUMNS (
@@ -42,20 +43,20 @@ LOAD DATA OVERWRITE `${dataset}.mrr_movements` (
   customers_expanded INT64,
   customers_contracted INT64,
   customers_churned INT64,
-  mrr_start NUMERIC,
-  mrr_new NUMERIC,
-  mrr_reactivation NUMERIC,
-  mrr_expansion NUMERIC,
-  mrr_contraction NUMERIC,
-  mrr_churn NUMERIC,
-  mrr_end NUMERIC,
+  mrr_start NUMERIC(18,2),
+  mrr_new NUMERIC(18,2),
+  mrr_reactivation NUMERIC(18,2),
+  mrr_expansion NUMERIC(18,2),
+  mrr_contraction NUMERIC(18,2),
+  mrr_churn NUMERIC(18,2),
+  mrr_end NUMERIC(18,2),
   nrr FLOAT64,
   grr FLOAT64
 )
 PARTITION BY month
 FROM FILES (
   format = 'PARQUET',
-  uris = ['${uri}/mrr_movements/*'],
+  uris = ['${uri}/mrr_movements/*.parquet'],
   hive_partition_uri_prefix = '${uri}/mrr_movements'
 )
 WITH PARTITION COLUMNS (
@@ -69,19 +70,19 @@ LOAD DATA OVERWRITE `${dataset}.nrr_summary` (
   segment_value STRING,
   base_customers INT64,
   retained_customers INT64,
-  base_mrr NUMERIC,
-  expansion_mrr NUMERIC,
-  contraction_mrr NUMERIC,
-  churn_mrr NUMERIC,
-  retained_mrr NUMERIC,
-  gross_retained_mrr NUMERIC,
+  base_mrr NUMERIC(18,2),
+  expansion_mrr NUMERIC(18,2),
+  contraction_mrr NUMERIC(18,2),
+  churn_mrr NUMERIC(18,2),
+  retained_mrr NUMERIC(18,2),
+  gross_retained_mrr NUMERIC(18,2),
   nrr FLOAT64,
   grr FLOAT64
 )
 PARTITION BY month
 FROM FILES (
   format = 'PARQUET',
-  uris = ['${uri}/nrr_summary/*'],
+  uris = ['${uri}/nrr_summary/*.parquet'],
   hive_partition_uri_prefix = '${uri}/nrr_summary'
 )
 WITH PARTITION COLUMNS (
@@ -95,13 +96,13 @@ LOAD DATA OVERWRITE `${dataset}.cohort_matrix` (
   segment_name STRING,
   segment_value STRING,
   cohort_customers INT64,
-  cohort_mrr NUMERIC,
+  cohort_mrr NUMERIC(18,2),
   active_customers INT64,
-  mrr NUMERIC,
-  mrr_expansion NUMERIC,
-  mrr_contraction NUMERIC,
-  mrr_churn NUMERIC,
-  mrr_reactivation NUMERIC,
+  mrr NUMERIC(18,2),
+  mrr_expansion NUMERIC(18,2),
+  mrr_contraction NUMERIC(18,2),
+  mrr_churn NUMERIC(18,2),
+  mrr_reactivation NUMERIC(18,2),
   nrr FLOAT64,
   grr FLOAT64,
   logo_retention FLOAT64
@@ -109,7 +110,7 @@ LOAD DATA OVERWRITE `${dataset}.cohort_matrix` (
 PARTITION BY month
 FROM FILES (
   format = 'PARQUET',
-  uris = ['${uri}/cohort_matrix/*'],
+  uris = ['${uri}/cohort_matrix/*.parquet'],
   hive_partition_uri_prefix = '${uri}/cohort_matrix'
 )
 WITH PARTITION COLUMNS (
@@ -121,7 +122,7 @@ LOAD DATA OVERWRITE `${dataset}.nrr_matrix_wide` (
   segment_name STRING,
   segment_value STRING,
   cohort_customers INT64,
-  cohort_mrr NUMERIC,
+  cohort_mrr NUMERIC(18,2),
   m00 FLOAT64,
   m01 FLOAT64,
   m02 FLOAT64,

@@ -2,7 +2,7 @@
 -- `cell`. Their mrr adds up to cohort_matrix.mrr for the cell, and the rows with mrr > 0
 -- count up to active_customers. For a segment's cell, also filter on that segment's
 -- column of customer_months (e.g. AND c.plan = 'growth').
--- Reads: customer_months, cohort_matrix. Portable SQL.
+-- Reads: customer_months. Portable SQL.
 WITH cell AS (
   SELECT CAST('2023-01-01' AS DATE) AS cohort_month,   -- cell: cohort
          CAST('2023-07-01' AS DATE) AS month            -- cell: month

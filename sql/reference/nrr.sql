@@ -41,6 +41,12 @@
 --     10 significant decimals and sits within 1e-10 of a half cent.
 --   * SUM over integers is cast to BIGINT, because DuckDB widens it to HUGEINT.
 --   * CREATE TABLE IF NOT EXISTS: Snowflake, BigQuery, Spark and DuckDB all accept it.
+--     The other CREATE TABLEs are plain: run the script in a fresh schema, or drop its
+--     output tables first (Snowflake, BigQuery, DuckDB: CREATE OR REPLACE TABLE).
+--   * BigQuery, beyond DATE_TRUNC: VARCHAR -> STRING, DOUBLE -> FLOAT64,
+--     DECIMAL(38,10) -> BIGNUMERIC, decimal literals 0.5 and 0.01 -> NUMERIC '0.5' and
+--     NUMERIC '0.01' (plain literals are FLOAT64 there), UNION -> UNION DISTINCT, and
+--     a default dataset for the unqualified table names.
 
 CREATE TABLE IF NOT EXISTS nrr_params AS
 SELECT CAST('USD' AS VARCHAR) AS reporting_currency, CAST(NULL AS INTEGER) AS as_of_idx;
@@ -92,7 +98,7 @@ SELECT r.customer_id,
        r.snapshot_date,
        CAST(FLOOR(
          CAST(r.mrr AS DECIMAL(38, 10))
-         * CASE WHEN r.currency IS NULL OR r.currency = p.reporting_currency THEN CAST(1 AS DECIMAL(38, 10))
+         * CASE WHEN r.currency IS NULL OR r.currency = UPPER(TRIM(p.reporting_currency)) THEN CAST(1 AS DECIMAL(38, 10))
                 ELSE CAST(fx.rate AS DECIMAL(38, 10)) END
          * 100 + 0.5) AS BIGINT) AS cents
 FROM nrr_tmp_rows r

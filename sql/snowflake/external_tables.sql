@@ -9,7 +9,8 @@
 -- FLOAT64 -> FLOAT (double precision), DATE -> DATE, STRING -> VARCHAR. The `month`
 -- partition folder (month=YYYY-MM-DD) becomes a DATE column from METADATA$FILENAME.
 -- customer_months has one VARCHAR column per --segment-by column. Edit those lines to
--- match your run (plan and region here).
+-- match your run (plan and region here). nrr_matrix_wide has m00..mNN for --horizon N
+-- (36 here).
 
 CREATE OR REPLACE EXTERNAL TABLE customer_months (
   month DATE AS (TO_DATE(SPLIT_PART(SPLIT_PART(METADATA$FILENAME, 'month=', 2), '/', 1), 'YYYY-MM-DD')),

@@ -9,7 +9,8 @@
 -- FLOAT64 -> FLOAT (double precision), DATE -> DATE, STRING -> VARCHAR. The `month`
 -- partition folder (month=YYYY-MM-DD) becomes a DATE column from METADATA$FILENAME.
 -- customer_months has one VARCHAR column per --segment-by column. Edit those lines to
--- match your run (plan and region here).
+-- match your run (plan and region here). nrr_matrix_wide has m00..mNN for --horizon N
+-- (36 here).
 -- A run rewrites every partition of its timeline, so a refresh replaces each table:
 -- TRUNCATE, then COPY with FORCE = TRUE (the files may have the same names as before).
 
