@@ -12,8 +12,10 @@ PROFILE := --release --locked
 BIN := $(CARGO_TARGET_DIR)/release/nrr
 VENV := .venv
 PY := $(VENV)/bin/python
+# Airflow pins many packages of its own: it gets a virtualenv apart.
+VENV_AF := .venv-airflow
 
-.PHONY: help build run test rust-test interop-test lint fmt py-test sample clean
+.PHONY: help build run test rust-test interop-test lint fmt py-test airflow-test sample clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,7 +27,7 @@ run: build ## Run the job on sample_data into ./output and print the summary
 	$(BIN) run --input sample_data/snapshots --fx-rates sample_data/fx_rates.parquet \
 		--segment-by plan,region --output output
 
-test: lint rust-test interop-test py-test ## Everything CI runs: lint, Rust tests, interop, SQL and reader tests
+test: lint rust-test interop-test py-test airflow-test ## Everything CI runs
 
 rust-test: ## Unit and integration tests
 	$(CARGO) test $(PROFILE)
@@ -46,11 +48,19 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-py-test: build $(VENV)/.installed ## SQL twin vs job, analyst queries, DDL, DuckDB/pyarrow/Polars readers
-	NRR_BIN=$(BIN) $(PY) -m pytest -q tests/python
+py-test: build $(VENV)/.installed ## SQL twin, warehouse SQL, readers, S3 (moto), kill and backfill tests
+	NRR_BIN=$(BIN) $(PY) -m pytest -q -p no:cacheprovider tests/python
+
+$(VENV_AF)/.installed: requirements-airflow.txt
+	python3 -m venv $(VENV_AF)
+	$(VENV_AF)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-airflow.txt
+	touch $@
+
+airflow-test: $(VENV_AF)/.installed ## Parse the DAGs with real Apache Airflow
+	$(VENV_AF)/bin/python -m pytest -q -p no:cacheprovider tests/airflow
 
 sample: build ## Regenerate sample_data (deterministic)
 	$(BIN) generate --customers 400 --months 24 --seed 7 --output sample_data
 
 clean: ## Remove local outputs (not the shared cargo target)
-	rm -rf output $(VENV)
+	rm -rf output $(VENV) $(VENV_AF)

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
 
@@ -20,6 +20,18 @@ pub struct Cli {
     /// Only errors on stderr, and no summary on stdout.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Log format on stderr: text for people, json (one object per line) for schedulers.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, env = "NRR_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines (coloured on a terminal).
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Subcommands.
@@ -27,22 +39,23 @@ pub struct Cli {
 pub enum Command {
     /// Compute the NRR tables from snapshots and write them as Parquet.
     Run(RunArgs),
+    /// Rewrite a span of quarters, one range run per quarter.
+    Backfill(BackfillArgs),
+    /// Check the manifest of an output (for sensors and cron).
+    Check(CheckArgs),
     /// Write synthetic subscription snapshots (and an FX file).
     Generate(GenerateArgs),
 }
 
-/// `nrr run`.
+/// Options shared by `run` and `backfill`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Snapshot Parquet: a file, a directory (Hive folders allowed) or a glob.
+pub struct JobArgs {
+    /// Snapshot Parquet: a file, a directory (Hive folders allowed), a glob, or s3://, gs://, az:// URIs of those.
     #[arg(long, env = "NRR_INPUT")]
     pub input: Option<String>,
-    /// Output folder; one sub-folder per table.
+    /// Output root: a folder or an object-store URI; one sub-folder per table.
     #[arg(long, env = "NRR_OUTPUT")]
     pub output: Option<String>,
-    /// Last month of the timeline (YYYY-MM); default: last month in the data.
-    #[arg(long, env = "NRR_AS_OF")]
-    pub as_of: Option<String>,
     /// Segment columns, comma-separated.
     #[arg(long, value_delimiter = ',', env = "NRR_SEGMENT_BY")]
     pub segment_by: Option<Vec<String>>,
@@ -55,9 +68,60 @@ pub struct RunArgs {
     /// Months-since-cohort columns of the wide matrix (m00..mNN).
     #[arg(long)]
     pub horizon: Option<u32>,
-    /// TOML config file; command-line values win over it.
+    /// Endpoint of an S3-compatible store (MinIO, R2); default AWS_ENDPOINT_URL.
+    #[arg(long, env = "NRR_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// TOML config file (${VAR} is read from the environment); command-line values win over it.
     #[arg(long, env = "NRR_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+/// `nrr run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Input, output and model options.
+    #[command(flatten)]
+    pub job: JobArgs,
+    /// Last month of the timeline (YYYY-MM); default: last month in the data.
+    #[arg(long, env = "NRR_AS_OF")]
+    pub as_of: Option<String>,
+    /// Range run: first month to rewrite (YYYY-MM); needs --to.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Range run: last month to rewrite and read snapshots up to (YYYY-MM).
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+}
+
+/// `nrr backfill`.
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Input, output and model options.
+    #[command(flatten)]
+    pub job: JobArgs,
+    /// First quarter (YYYYQn).
+    #[arg(long)]
+    pub from: String,
+    /// Last quarter (YYYYQn).
+    #[arg(long)]
+    pub to: String,
+    /// Print the plan (one `nrr run` per quarter) and do nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `nrr check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output root to check.
+    #[arg(long, env = "NRR_OUTPUT")]
+    pub output: String,
+    /// Fail unless the output's as-of month is this (YYYY-MM).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Endpoint of an S3-compatible store.
+    #[arg(long, env = "NRR_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
 }
 
 /// `nrr generate`.
@@ -92,11 +156,15 @@ pub fn init_logging(cli: &Cli) {
         _ => "nrr=trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_span_events(FmtSpan::CLOSE)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match cli.log_format {
+        LogFormat::Json => builder.json().with_current_span(false).init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
 }

@@ -2,11 +2,12 @@
 //! the command line, the environment (through clap) and an optional TOML
 //! file, in that order of precedence.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::engine::EngineOptions;
+use crate::io::store::StoreOptions;
 use crate::{Error, Month, Result};
 
 /// Default months-since-cohort horizon of the wide matrix.
@@ -50,14 +51,18 @@ impl Default for ColumnNames {
 pub struct JobConfig {
     /// Snapshot input: file, directory or glob.
     pub input: String,
-    /// Output root folder.
-    pub output: PathBuf,
+    /// Output root: a folder or an object-store URI.
+    pub output: String,
     /// FX rates file.
     pub fx_rates: Option<String>,
     /// Source column names.
     pub columns: ColumnNames,
-    /// Engine options.
+    /// Engine options (`as_of` is also the end of a range run).
     pub engine: EngineOptions,
+    /// First month to write in a range run; `None` for a full run.
+    pub write_from: Option<Month>,
+    /// Object-store settings.
+    pub store: StoreOptions,
 }
 
 /// The `[columns]` table of a config file: canonical name = source name.
@@ -83,6 +88,7 @@ pub struct ConfigFile {
     fx_rates: Option<String>,
     reporting_currency: Option<String>,
     horizon: Option<u32>,
+    s3_endpoint: Option<String>,
     #[serde(default)]
     columns: ColumnMap,
 }
@@ -99,6 +105,24 @@ impl ConfigFile {
             reason: e.to_string(),
         })
     }
+}
+
+/// Replaces `${NAME}` with `lookup(NAME)`; an unset variable is an error.
+pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| "unclosed ${ in the file".to_string())?;
+        let name = &after[..end];
+        let value =
+            lookup(name).ok_or_else(|| format!("environment variable {name} is not set (used as ${{{name}}})"))?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// Settings given on the command line or in the environment.
@@ -118,6 +142,12 @@ pub struct Overrides {
     pub reporting_currency: Option<String>,
     /// --horizon
     pub horizon: Option<u32>,
+    /// --from (range runs)
+    pub from: Option<String>,
+    /// --to (range runs)
+    pub to: Option<String>,
+    /// --s3-endpoint
+    pub s3_endpoint: Option<String>,
 }
 
 /// Output column names a segment may not take.
@@ -145,14 +175,36 @@ impl JobConfig {
         };
         let input = cli.input.or(file.input).ok_or_else(|| missing("--input"))?;
         let output = cli.output.or(file.output).ok_or_else(|| missing("--output"))?;
-        let as_of = match cli.as_of.or(file.as_of) {
-            Some(text) => Some(Month::parse(&text).ok_or_else(|| Error::InvalidArgument {
-                what: "--as-of".into(),
-                value: text.clone(),
-                expected: "use YYYY-MM, e.g. 2024-06".into(),
-            })?),
-            None => None,
+        let month = |what: &str, text: Option<String>| -> Result<Option<Month>> {
+            text.map(|t| {
+                Month::parse(&t).ok_or_else(|| Error::InvalidArgument {
+                    what: what.into(),
+                    value: t.clone(),
+                    expected: "use YYYY-MM, e.g. 2024-06".into(),
+                })
+            })
+            .transpose()
         };
+        let as_of = month("--as-of", cli.as_of.or(file.as_of))?;
+        let write_from = month("--from", cli.from)?;
+        let to = month("--to", cli.to)?;
+        if write_from.is_some() != to.is_some() {
+            return Err(Error::InvalidArgument {
+                what: "--from/--to".into(),
+                value: String::new(),
+                expected: "a range run needs both --from and --to".into(),
+            });
+        }
+        if let (Some(to), Some(as_of)) = (to, as_of) {
+            if to != as_of {
+                return Err(Error::InvalidArgument {
+                    what: "--to".into(),
+                    value: to.to_string(),
+                    expected: format!("--to is the as-of month of a range run; drop --as-of {as_of}"),
+                });
+            }
+        }
+        let as_of = to.or(as_of);
         let segment_by: Vec<String> = cli
             .segment_by
             .or(file.segment_by)
@@ -196,7 +248,7 @@ impl JobConfig {
         let m = file.columns;
         Ok(JobConfig {
             input,
-            output: PathBuf::from(output),
+            output,
             fx_rates: cli.fx_rates.or(file.fx_rates),
             columns: ColumnNames {
                 snapshot_date: m.snapshot_date.unwrap_or(d.snapshot_date),
@@ -211,6 +263,10 @@ impl JobConfig {
                 segment_by,
                 reporting_currency: currency.to_ascii_uppercase(),
                 horizon,
+            },
+            write_from,
+            store: StoreOptions {
+                s3_endpoint: cli.s3_endpoint.or(file.s3_endpoint),
             },
         })
     }
@@ -264,5 +320,25 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("YYYY-MM"), "{err}");
         assert!(toml::from_str::<ConfigFile>("inptu = 'x'").is_err());
+        let err = JobConfig::resolve(
+            Overrides {
+                from: Some("2024-01".into()),
+                ..base()
+            },
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("both --from and --to"), "{err}");
+    }
+
+    #[test]
+    fn interpolates_environment_variables() {
+        let env = |name: &str| (name == "BUCKET").then(|| "acme".to_string());
+        assert_eq!(
+            interpolate("input = 's3://${BUCKET}/x'", env).unwrap(),
+            "input = 's3://acme/x'"
+        );
+        let err = interpolate("${NOPE}", env).unwrap_err();
+        assert!(err.contains("NOPE is not set"), "{err}");
     }
 }

@@ -39,6 +39,17 @@ pub struct Tables {
     pub cohort_matrix: DataFrame,
     /// nrr_matrix_wide.
     pub nrr_matrix_wide: DataFrame,
+    /// The engine's own checks that passed.
+    pub checks: Checks,
+}
+
+/// Counts of the internal checks a computation passed (any failure is an error).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Checks {
+    /// mrr_movements rows whose bridge reconciles.
+    pub bridge_rows: usize,
+    /// (month, segment column) pairs whose values sum to the totals.
+    pub segment_sums: usize,
 }
 
 /// Runs every stage of the engine.
@@ -63,10 +74,12 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
             .filter(col(crate::tables::MOVEMENT).eq(lit(movements::NEW)))
             .select([col(CUSTOMER_ID), col(COHORT_MONTH)]);
         let customers = segments::assign(sub_months.lazy(), cohorts, &opts.segment_by).collect()?;
+        let mut segment_cols = vec![col(CUSTOMER_ID)];
+        segment_cols.extend(opts.segment_by.iter().map(|s| col(segment_column(s))));
         let customer_months = customer_months
             .lazy()
             .join(
-                customers.clone().lazy(),
+                customers.clone().lazy().select(segment_cols),
                 [col(CUSTOMER_ID)],
                 [col(CUSTOMER_ID)],
                 JoinArgs::new(JoinType::Left),
@@ -79,8 +92,9 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
         );
         Ok((customer_months, customers))
     })?;
-    let keys = segments::keys(&customers, &opts.segment_by)?;
+    let keys = segments::keys(&customers, &opts.segment_by, timeline.first)?;
 
+    let mut checks = Checks::default();
     let mrr_movements = info_span!("movements").in_scope(|| -> Result<DataFrame> {
         let long = segments::long(
             customer_months.clone().lazy(),
@@ -92,16 +106,23 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
                 crate::tables::MOVEMENT,
             ],
         )?;
-        let grid = crate::exprs::months_frame(MONTH, timeline.months())?
-            .lazy()
-            .cross_join(keys.clone().lazy(), None);
-        let bridge = movements::bridge(long, grid)?;
+        let bridge = movements::bridge(long, segments::grid(&keys, timeline.months())?)?;
         let broken = movements::unreconciled(&bridge)?;
         if broken > 0 {
             return Err(Error::Invariant(format!(
                 "{broken} mrr_movements row(s) do not reconcile"
             )));
         }
+        let (checked, mismatched) = movements::segment_sum_mismatches(&bridge, &opts.segment_by)?;
+        if mismatched > 0 {
+            return Err(Error::Invariant(format!(
+                "{mismatched} (month, segment) sums differ from the totals"
+            )));
+        }
+        checks = Checks {
+            bridge_rows: bridge.height(),
+            segment_sums: checked,
+        };
         tracing::info!(rows = bridge.height(), "mrr movements");
         Ok(bridge)
     })?;
@@ -138,5 +159,6 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
         nrr_summary,
         cohort_matrix,
         nrr_matrix_wide,
+        checks,
     })
 }

@@ -202,6 +202,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// An object store refused or failed a request (after retries for transient errors).
+    #[error("object store '{uri}': {reason}. Check the bucket name, the credentials (AWS_* variables, AWS_PROFILE, or the instance role) and --s3-endpoint")]
+    Storage {
+        /// The store URI (never with credentials).
+        uri: String,
+        /// The store's reason.
+        reason: String,
+    },
+
     /// A file-system operation failed.
     #[error("{action} '{path}': {source}")]
     Io {
@@ -217,6 +226,10 @@ pub enum Error {
     /// A Polars operation failed.
     #[error("data engine error: {0}")]
     Polars(#[from] PolarsError),
+
+    /// An output's manifest is missing, incomplete or fails a check.
+    #[error("manifest check failed: {0}")]
+    ManifestCheck(String),
 
     /// An internal consistency check failed: a bug, never bad input.
     #[error("internal check failed: {0}. This is a bug in nrr: please report it with the input that triggers it")]
@@ -242,7 +255,11 @@ impl Error {
             | Error::EmptyInput { .. }
             | Error::BadPartitionValue { .. } => ErrorKind::BadInput,
             Error::InvalidArgument { .. } | Error::Config { .. } => ErrorKind::Usage,
-            Error::Io { .. } | Error::Polars(_) | Error::Invariant(_) => ErrorKind::Internal,
+            Error::Io { .. }
+            | Error::Storage { .. }
+            | Error::ManifestCheck(_)
+            | Error::Polars(_)
+            | Error::Invariant(_) => ErrorKind::Internal,
         }
     }
 

@@ -1,22 +1,33 @@
-//! One batch run: read, compute, write. The binary's `run` command is a thin
-//! layer over [`run`].
+//! One batch run: read, compute, write, record. The binary's `run` and
+//! `backfill` commands are thin layers over [`run`].
+//!
+//! A full run owns its output: it writes every partition of its timeline and
+//! removes partitions of other months. A range run (`--from`/`--to`) reads
+//! snapshots up to `to` only and rewrites only the months in the range; since
+//! no month's numbers depend on later data, any mix of range and full runs
+//! over the same input leaves the same files as one full run. Either kind
+//! deletes `_manifest.json` before touching a table and writes it last.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use tracing::info_span;
 
 use crate::config::JobConfig;
 use crate::engine::{self, Tables};
-use crate::io::{read, write};
-use crate::tables::{self, ALL_TABLES};
-use crate::{Error, Result};
+use crate::io::manifest::{self, Manifest, Reconciliation};
+use crate::io::read::{self, ReadOptions};
+use crate::io::store::Location;
+use crate::io::write::{self, Written};
+use crate::tables::{self, COHORT_MATRIX, CUSTOMER_MONTHS, MRR_MOVEMENTS, NRR_MATRIX_WIDE, NRR_SUMMARY};
+use crate::{cohorts, Error, Month, Result};
 
 /// What a run produced.
 pub struct RunOutcome {
     /// The tables in working types (for the summary).
     pub tables: Tables,
-    /// What was written per table.
-    pub written: Vec<write::Written>,
+    /// The manifest written.
+    pub manifest: Manifest,
     /// Wall time of the run in seconds.
     pub seconds: f64,
 }
@@ -25,51 +36,191 @@ pub struct RunOutcome {
 /// unless every input check passes and every table is computed.
 pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     let started = Instant::now();
-    let snapshots = info_span!("read").in_scope(|| {
+    let started_at = chrono::Utc::now();
+    let output = Location::parse(&cfg.output, &cfg.store)?;
+    let until = cfg.engine.as_of.map(|m| m.last_day());
+    let (snapshots, sources) = info_span!("read").in_scope(|| {
         read::read_snapshots(
             &cfg.input,
-            &cfg.columns,
-            &cfg.engine.segment_by,
-            &cfg.engine.reporting_currency,
+            &ReadOptions {
+                names: &cfg.columns,
+                segment_by: &cfg.engine.segment_by,
+                reporting: &cfg.engine.reporting_currency,
+                until,
+                store: &cfg.store,
+            },
         )
     })?;
-    let fx = cfg.fx_rates.as_deref().map(read::read_fx_rates).transpose()?;
+    let fx = cfg
+        .fx_rates
+        .as_deref()
+        .map(|f| read::read_fx_rates(f, &cfg.store))
+        .transpose()?;
     let tables = match engine::compute(&snapshots, fx.as_ref(), &cfg.engine) {
         Ok(tables) => tables,
         // A decode failure surfaces without a file name: find the file.
         Err(Error::Polars(e)) => return Err(read::find_unreadable(&snapshots).unwrap_or(Error::Polars(e))),
         Err(e) => return Err(e),
     };
-    let written = info_span!("write").in_scope(|| write_all(cfg, &tables))?;
+
+    let timeline = tables.timeline;
+    let from = match cfg.write_from {
+        Some(from) if from > timeline.last => {
+            return Err(Error::InvalidArgument {
+                what: "--from".into(),
+                value: from.to_string(),
+                expected: format!("the range must end at or after it starts (--to {})", timeline.last),
+            })
+        }
+        Some(from) => from.max(timeline.first),
+        None => timeline.first,
+    };
+    let months: Vec<Month> = from.through(timeline.last).collect();
+    let full = cfg.write_from.is_none();
+    let written = info_span!("write").in_scope(|| write_all(cfg, &output, &tables, &months, full))?;
+
+    let manifest = Manifest {
+        job: "nrr".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        status: "complete".into(),
+        mode: if full { "full" } else { "range" }.into(),
+        input: cfg.input.clone(),
+        input_fingerprint: manifest::fingerprint(&sources),
+        input_files: sources,
+        fx_rates: cfg.fx_rates.clone(),
+        reporting_currency: cfg.engine.reporting_currency.clone(),
+        segment_by: cfg.engine.segment_by.clone(),
+        timeline_first: timeline.first.to_string(),
+        as_of: timeline.last.to_string(),
+        months_written_from: from.to_string(),
+        months_written_to: timeline.last.to_string(),
+        tables: written
+            .into_iter()
+            .map(|w| (w.table.clone(), w))
+            .collect::<BTreeMap<_, _>>(),
+        reconciliation: Reconciliation {
+            bridge_rows_checked: tables.checks.bridge_rows,
+            bridge_rows_unreconciled: 0,
+            segment_sums_checked: tables.checks.segment_sums,
+            segment_sums_mismatched: 0,
+        },
+        started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    manifest::write(&output, &manifest)?;
+    tracing::info!(output = %output.display(""), mode = %manifest.mode, from = %from, to = %timeline.last, "manifest written");
     Ok(RunOutcome {
         tables,
-        written,
+        manifest,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-/// Publishes and writes the five tables.
-pub fn write_all(cfg: &JobConfig, tables: &Tables) -> Result<Vec<write::Written>> {
-    let months: Vec<_> = tables.timeline.months().collect();
+/// Publishes the tables and writes the partitions of `months`; `full` also
+/// prunes other months. The wide matrix is rebuilt from the cohort_matrix
+/// partitions in the output after a range run, so it always matches them.
+fn write_all(
+    cfg: &JobConfig,
+    output: &Location,
+    tables: &Tables,
+    months: &[Month],
+    full: bool,
+) -> Result<Vec<Written>> {
     let (segments, horizon) = (&cfg.engine.segment_by, cfg.engine.horizon);
-    let frames = [
-        &tables.customer_months,
-        &tables.mrr_movements,
-        &tables.nrr_summary,
-        &tables.cohort_matrix,
-        &tables.nrr_matrix_wide,
-    ];
-    // Publish all first so a failure leaves the output untouched.
-    let published = ALL_TABLES
-        .iter()
-        .zip(frames)
-        .map(|(spec, frame)| tables::finalize(spec, frame.clone(), segments, horizon))
-        .collect::<Result<Vec<_>>>()?;
+    // Publish everything first so a failure leaves the output untouched.
+    let long = [
+        (&CUSTOMER_MONTHS, &tables.customer_months),
+        (&MRR_MOVEMENTS, &tables.mrr_movements),
+        (&NRR_SUMMARY, &tables.nrr_summary),
+        (&COHORT_MATRIX, &tables.cohort_matrix),
+    ]
+    .into_iter()
+    .map(|(spec, frame)| Ok((spec, tables::finalize(spec, frame.clone(), segments, horizon)?)))
+    .collect::<Result<Vec<_>>>()?;
+
+    manifest::remove(output)?;
+    output.remove_leftovers()?;
     let mut written = Vec::new();
-    for (spec, frame) in ALL_TABLES.iter().zip(&published) {
-        let w = write::write_table(&cfg.output, spec, frame, &months)?;
-        tracing::info!(table = w.table, files = w.files, rows = w.rows, "written");
+    for (spec, frame) in &long {
+        let w = write::write_partitions(output, spec, frame, months, full)?;
+        tracing::info!(table = %w.table, files = w.files, rows = w.rows, "written");
         written.push(w);
     }
+    let wide = if full {
+        tables.nrr_matrix_wide.clone()
+    } else {
+        let matrix = tables::unpublish(write::read_partitions(output, COHORT_MATRIX.name)?)?;
+        cohorts::wide(&matrix, horizon)?
+    };
+    let wide = tables::finalize(&NRR_MATRIX_WIDE, wide, segments, horizon)?;
+    let w = write::write_single(output, &NRR_MATRIX_WIDE, &wide)?;
+    tracing::info!(table = %w.table, files = w.files, rows = w.rows, "written");
+    written.push(w);
+    // Folders of pruned partitions are empty now.
+    output.remove_leftovers()?;
     Ok(written)
+}
+
+/// One step of a backfill: a range run over one quarter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackfillStep {
+    /// `YYYYQn`.
+    pub quarter: String,
+    /// First month.
+    pub from: Month,
+    /// Last month.
+    pub to: Month,
+}
+
+/// The quarters from the one starting at `first` to the one starting at `last`.
+pub fn backfill_plan(first: Month, last: Month) -> Vec<BackfillStep> {
+    (first.0..=last.0)
+        .step_by(3)
+        .map(|m| BackfillStep {
+            quarter: Month(m).quarter_label(),
+            from: Month(m),
+            to: Month(m + 2),
+        })
+        .collect()
+}
+
+/// Checks an output's manifest: present, complete, reconciled, optionally at
+/// the expected as-of month, and every partition it claims is there.
+pub fn check(output: &str, store: &crate::io::store::StoreOptions, as_of: Option<Month>) -> Result<Manifest> {
+    let root = Location::parse(output, store)?;
+    let manifest = manifest::read(&root)?.ok_or_else(|| {
+        Error::ManifestCheck(format!(
+            "no {} in {}: no run has completed there",
+            manifest::MANIFEST,
+            root.display("")
+        ))
+    })?;
+    let fail = |why: String| Err(Error::ManifestCheck(why));
+    if manifest.status != "complete" {
+        return fail(format!("status is '{}'", manifest.status));
+    }
+    let r = &manifest.reconciliation;
+    if r.bridge_rows_unreconciled > 0 || r.segment_sums_mismatched > 0 {
+        return fail(format!("reconciliation failed: {r:?}"));
+    }
+    if let Some(expected) = as_of {
+        if manifest.as_of != expected.to_string() {
+            return fail(format!("as-of month is {}, expected {expected}", manifest.as_of));
+        }
+    }
+    let (Some(first), Some(last)) = (Month::parse(&manifest.timeline_first), Month::parse(&manifest.as_of)) else {
+        return fail("the manifest's months are not YYYY-MM".into());
+    };
+    for spec in [&CUSTOMER_MONTHS, &MRR_MOVEMENTS, &NRR_SUMMARY, &COHORT_MATRIX] {
+        let present: std::collections::BTreeSet<String> =
+            root.join(spec.name).list()?.into_iter().map(|e| e.key).collect();
+        let key = |m: Month| format!("month={}/{}", m.iso_first_day(), write::DATA_FILE);
+        if let Some(missing) = first.through(last).find(|m| !present.contains(&key(*m))) {
+            return fail(format!("{} has no partition for {missing}", spec.name));
+        }
+    }
+    if !root.exists(&format!("{}/{}", NRR_MATRIX_WIDE.name, write::DATA_FILE))? {
+        return fail("nrr_matrix_wide is missing".into());
+    }
+    Ok(manifest)
 }

@@ -52,6 +52,20 @@ impl Month {
         Some(Self::from_ym(year, month))
     }
 
+    /// Parses a quarter `YYYYQn` (also `YYYY-Qn`) into its first month.
+    pub fn parse_quarter(text: &str) -> Option<Self> {
+        let text = text.trim().to_ascii_uppercase();
+        let (year, q) = text.split_once('Q')?;
+        let year: i32 = year.trim_end_matches('-').parse().ok()?;
+        let q: u32 = q.parse().ok()?;
+        (1..=4).contains(&q).then(|| Self::from_ym(year, 3 * q - 2))
+    }
+
+    /// The quarter label `YYYYQn` of the month.
+    pub fn quarter_label(self) -> String {
+        format!("{}Q{}", self.year(), (self.month() - 1) / 3 + 1)
+    }
+
     /// The calendar year.
     pub fn year(self) -> i32 {
         self.0.div_euclid(12)
@@ -134,6 +148,14 @@ mod tests {
         assert_eq!(Month::parse("2023-02-29"), None);
         assert_eq!(Month::parse("2024-13"), None);
         assert_eq!(Month::parse("24-01"), None);
+    }
+
+    #[test]
+    fn parses_quarters() {
+        assert_eq!(Month::parse_quarter("2023Q1"), Some(Month::from_ym(2023, 1)));
+        assert_eq!(Month::parse_quarter("2024-q4"), Some(Month::from_ym(2024, 10)));
+        assert_eq!(Month::parse_quarter("2024Q5"), None);
+        assert_eq!(Month::from_ym(2024, 11).quarter_label(), "2024Q4");
     }
 
     #[test]

@@ -189,6 +189,42 @@ pub fn unreconciled(bridge: &DataFrame) -> Result<usize> {
     Ok(n)
 }
 
+/// Checks that, for every month and segment column, the values' additive
+/// columns sum to the totals row. Returns (pairs checked, pairs that differ).
+pub fn segment_sum_mismatches(bridge: &DataFrame, segment_by: &[String]) -> Result<(usize, usize)> {
+    let totals = bridge
+        .clone()
+        .lazy()
+        .filter(col(SEGMENT_NAME).eq(lit(crate::segments::ALL)));
+    let sums = bridge
+        .clone()
+        .lazy()
+        .filter(col(SEGMENT_NAME).neq(lit(crate::segments::ALL)))
+        .group_by([col(MONTH), col(SEGMENT_NAME)])
+        .agg(
+            BRIDGE_COLUMNS
+                .iter()
+                .map(|c| col(*c).sum().alias(format!("{c}_sum")))
+                .collect::<Vec<_>>(),
+        );
+    let differs = BRIDGE_COLUMNS
+        .iter()
+        .map(|c| col(*c).neq(col(format!("{c}_sum"))))
+        .reduce(|a, b| a.or(b))
+        .expect("columns");
+    let joined = sums
+        .join(totals, [col(MONTH)], [col(MONTH)], JoinArgs::new(JoinType::Left))
+        .collect()?;
+    let mismatched = joined
+        .clone()
+        .lazy()
+        .filter(differs.fill_null(lit(true)))
+        .collect()?
+        .height();
+    debug_assert!(joined.height() <= segment_by.len() * bridge.column(MONTH)?.n_unique()?);
+    Ok((joined.height(), mismatched))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

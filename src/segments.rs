@@ -18,12 +18,13 @@ pub const ALL: &str = "all";
 /// Segment value of a customer whose segment column was null.
 pub const UNKNOWN: &str = "(unknown)";
 
-/// One row per customer: [`CUSTOMER_ID`] and one [`segment_column`] per segment.
+/// One row per customer: [`CUSTOMER_ID`], [`COHORT_MONTH`] and one
+/// [`segment_column`] per segment.
 ///
 /// `sub_months` has subscription rows with [`MONTH`], [`CENTS`] and the
 /// segment columns; `cohorts` has [`CUSTOMER_ID`] and [`COHORT_MONTH`].
 pub fn assign(sub_months: LazyFrame, cohorts: LazyFrame, segment_by: &[String]) -> LazyFrame {
-    let mut select = vec![col(CUSTOMER_ID)];
+    let mut select = vec![col(CUSTOMER_ID), col(COHORT_MONTH).first()];
     select.extend(segment_by.iter().map(|s| {
         col(segment_column(s))
             .cast(DataType::String)
@@ -66,21 +67,45 @@ pub fn long(frame: LazyFrame, segment_by: &[String], keep: &[&str]) -> Result<La
     Ok(concat(parts, UnionArgs::default())?)
 }
 
-/// Every (segment_name, segment_value) pair that has a customer, plus the
-/// totals pair, which is there even when no customer is.
-pub fn keys(customers: &DataFrame, segment_by: &[String]) -> Result<DataFrame> {
-    let mut names = vec![ALL.to_string()];
-    let mut values = vec![ALL.to_string()];
+/// Name of the key column holding the month a segment value first appears.
+pub const FIRST_MONTH: &str = "first_month";
+
+/// Every (segment_name, segment_value) pair that has a customer, with the
+/// first month it has one (its earliest cohort), plus the totals pair from
+/// the first month of the timeline. Tables report a pair from its first
+/// month on, so a month's rows never depend on later data.
+pub fn keys(customers: &DataFrame, segment_by: &[String], first: crate::Month) -> Result<DataFrame> {
+    let cohorts = customers.column(COHORT_MONTH)?.i32()?;
+    let mut pairs: std::collections::BTreeMap<(String, String), i32> = std::collections::BTreeMap::new();
+    pairs.insert((ALL.to_string(), ALL.to_string()), first.0);
     for segment in segment_by {
-        let column = customers.column(&segment_column(segment))?.str()?;
-        let distinct: std::collections::BTreeSet<&str> = column.iter().flatten().collect();
-        for value in distinct {
-            names.push(segment.clone());
-            values.push(value.to_string());
+        let values = customers.column(&segment_column(segment))?.str()?;
+        for (value, cohort) in values.iter().zip(cohorts.iter()) {
+            if let (Some(value), Some(cohort)) = (value, cohort) {
+                let first = pairs.entry((segment.clone(), value.to_string())).or_insert(cohort);
+                *first = (*first).min(cohort);
+            }
         }
+    }
+    let (mut names, mut values, mut firsts) = (Vec::new(), Vec::new(), Vec::new());
+    for ((name, value), month) in pairs {
+        names.push(name);
+        values.push(value);
+        firsts.push(month);
     }
     Ok(DataFrame::new_infer_height(vec![
         Column::new(SEGMENT_NAME.into(), names),
         Column::new(SEGMENT_VALUE.into(), values),
+        Column::new(FIRST_MONTH.into(), firsts),
     ])?)
+}
+
+/// The (month, segment_name, segment_value) rows a monthly table reports:
+/// each pair from its first month through `last`.
+pub fn grid(keys: &DataFrame, months: impl Iterator<Item = crate::Month>) -> Result<LazyFrame> {
+    Ok(crate::exprs::months_frame(crate::tables::MONTH, months)?
+        .lazy()
+        .cross_join(keys.clone().lazy(), None)
+        .filter(col(crate::tables::MONTH).gt_eq(col(FIRST_MONTH)))
+        .select([col(crate::tables::MONTH), col(SEGMENT_NAME), col(SEGMENT_VALUE)]))
 }

@@ -55,6 +55,8 @@ pub struct Snapshots {
     pub files: Vec<String>,
     /// The input as the user gave it, for messages.
     pub input: String,
+    /// Each file's own scan, to find a file that cannot be decoded.
+    pub scans: Vec<LazyFrame>,
 }
 
 impl Snapshots {

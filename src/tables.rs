@@ -239,3 +239,30 @@ fn publish(column: Column, kind: Kind) -> Result<Column> {
         other => column.cast(&other.dtype())?,
     })
 }
+
+/// The inverse of [`finalize`]'s type changes, for tables read back from the
+/// output: `DATE` months become month indices and `DECIMAL(18,2)` money
+/// becomes integer cents.
+pub fn unpublish(frame: DataFrame) -> Result<DataFrame> {
+    let mut out = Vec::with_capacity(frame.width());
+    for column in frame.columns() {
+        let name = column.name().clone();
+        out.push(match column.dtype() {
+            DataType::Date => {
+                let days = column.cast(&DataType::Int32)?;
+                let months = days.i32()?.apply_values(|d| crate::Month::from_epoch_days(d).0);
+                months.into_series().with_name(name).into_column()
+            }
+            DataType::Decimal(_, 2) => {
+                let cents = column
+                    .as_materialized_series()
+                    .decimal()?
+                    .physical()
+                    .cast(&DataType::Int64)?;
+                cents.with_name(name).into_column()
+            }
+            _ => column.clone(),
+        });
+    }
+    Ok(DataFrame::new(frame.height(), out)?)
+}

@@ -10,7 +10,7 @@
 
 use polars::prelude::*;
 
-use crate::exprs::{count_if, min2, months_frame, ratio, sum_if, zero_fill};
+use crate::exprs::{count_if, min2, ratio, sum_if, zero_fill};
 use crate::month_close::Timeline;
 use crate::snapshots::{segment_column, CUSTOMER_ID};
 use crate::tables::{MONTH, MRR, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS};
@@ -74,10 +74,7 @@ pub fn summary(active: LazyFrame, keys: &DataFrame, timeline: Timeline, segment_
             cur().sum().alias("retained_mrr"),
             min2(cur(), base()).sum().alias("gross_retained_mrr"),
         ]);
-        let grid = months_frame(MONTH, first.through(timeline.last))?
-            .lazy()
-            .cross_join(keys.clone().lazy(), None)
-            .with_column(lit(w as i64).alias(WINDOW_MONTHS));
+        let grid = segments::grid(keys, first.through(timeline.last))?.with_column(lit(w as i64).alias(WINDOW_MONTHS));
         parts.push(
             grid.join(sums, keys_cols.clone(), keys_cols, JoinArgs::new(JoinType::Left))
                 .with_columns(zero_fill(&ADDITIVE))

@@ -45,7 +45,7 @@
 --     output tables first (Snowflake, BigQuery, DuckDB: CREATE OR REPLACE TABLE).
 --   * BigQuery, beyond DATE_TRUNC: VARCHAR -> STRING, DOUBLE -> FLOAT64,
 --     DECIMAL(38,10) -> BIGNUMERIC, decimal literals 0.5 and 0.01 -> NUMERIC '0.5' and
---     NUMERIC '0.01' (plain literals are FLOAT64 there), UNION -> UNION DISTINCT, and
+--     NUMERIC '0.01' (plain literals are FLOAT64 there), and
 --     a default dataset for the unqualified table names.
 
 CREATE TABLE IF NOT EXISTS nrr_params AS
@@ -183,10 +183,16 @@ SELECT customer_id, 'all' AS segment_name, 'all' AS segment_value FROM nrr_tmp_c
 UNION ALL
 SELECT customer_id, segment_name, segment_value FROM customer_segments;
 
+-- Each (segment_name, segment_value) is reported from its first cohort month on (the
+-- totals from the first month of the timeline), so no month's rows depend on later data.
 CREATE TABLE nrr_tmp_keys AS
-SELECT DISTINCT segment_name, segment_value FROM nrr_tmp_member
-UNION
-SELECT 'all', 'all';
+SELECT g.segment_name, g.segment_value, MIN(c.cohort_idx) AS first_idx
+FROM nrr_tmp_member g
+JOIN (SELECT DISTINCT customer_id, cohort_idx FROM nrr_tmp_movements) c ON c.customer_id = g.customer_id
+WHERE g.segment_name <> 'all'
+GROUP BY g.segment_name, g.segment_value
+UNION ALL
+SELECT 'all', 'all', t.first_idx FROM nrr_tmp_timeline t;
 
 -- 6. customer_months --------------------------------------------------------------
 CREATE TABLE customer_months AS
@@ -247,7 +253,7 @@ SELECT m.month, k.segment_name, k.segment_value,
             THEN CAST(b.mrr_start - b.mrr_contraction - b.mrr_churn AS DOUBLE) / CAST(b.mrr_start AS DOUBLE)
        END AS grr
 FROM nrr_tmp_months m
-CROSS JOIN nrr_tmp_keys k
+JOIN nrr_tmp_keys k ON m.month_idx >= k.first_idx
 LEFT JOIN nrr_tmp_bridge b
   ON b.month_idx = m.month_idx AND b.segment_name = k.segment_name AND b.segment_value = k.segment_value;
 
@@ -296,7 +302,8 @@ CROSS JOIN nrr_tmp_timeline t
 CROSS JOIN nrr_tmp_keys k
 LEFT JOIN nrr_tmp_window_sums s
   ON s.month_idx = m.month_idx AND s.w = w.w AND s.segment_name = k.segment_name AND s.segment_value = k.segment_value
-WHERE m.month_idx - w.w >= t.first_idx;
+WHERE m.month_idx - w.w >= t.first_idx
+  AND m.month_idx >= k.first_idx;
 
 -- 9. cohort_matrix --------------------------------------------------------------
 -- A cohort is the customers whose first active month is c. Each one is followed from

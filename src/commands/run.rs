@@ -3,33 +3,24 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use nrr::config::{ConfigFile, JobConfig, Overrides};
 
 use crate::cli::RunArgs;
 
 pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
-    let file = args.config.as_deref().map(ConfigFile::load).transpose()?;
-    let overrides = Overrides {
-        input: args.input,
-        output: args.output,
-        as_of: args.as_of,
-        segment_by: args.segment_by,
-        fx_rates: args.fx_rates,
-        reporting_currency: args.reporting_currency,
-        horizon: args.horizon,
-    };
-    let cfg = JobConfig::resolve(overrides, file)?;
+    let cfg = super::resolve(args.job, args.as_of, args.from, args.to)?;
     let outcome = nrr::job::run(&cfg).with_context(|| format!("nrr run on '{}'", cfg.input))?;
     if !quiet {
         print!(
             "{}",
             nrr::summary::render(&outcome.tables, &cfg.engine.reporting_currency)?
         );
-        let rows: usize = outcome.written.iter().map(|w| w.rows).sum();
+        let rows: usize = outcome.manifest.tables.values().map(|w| w.rows).sum();
         println!(
-            "wrote {} tables ({rows} rows) to {} in {:.2}s",
-            outcome.written.len(),
-            cfg.output.display(),
+            "wrote {} tables ({rows} rows, months {} to {}) to {} in {:.2}s",
+            outcome.manifest.tables.len(),
+            outcome.manifest.months_written_from,
+            outcome.manifest.months_written_to,
+            cfg.output,
             outcome.seconds
         );
     }

@@ -4,86 +4,74 @@
 //! Each file's schema is read from its footer first, so a missing or
 //! mistyped column is reported with the file's name before any data is read.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::*;
 
+use super::store::{self, Entry, Location, StoreOptions};
 use crate::config::ColumnNames;
 use crate::currency::FxRates;
 use crate::snapshots::{self as s, segment_column, Snapshots};
 use crate::{Error, Result};
 
-/// The files an input names, sorted, and the folder Hive keys are read below.
-pub fn list_files(input: &str) -> Result<(PathBuf, Vec<PathBuf>)> {
-    let is_glob = input.contains(['*', '?', '[']);
-    let path = Path::new(input);
-    let (root, pattern) = if is_glob {
-        let mut root = PathBuf::new();
-        let mut rest = Vec::new();
-        for part in path.components() {
-            let text = part.as_os_str().to_string_lossy();
-            if rest.is_empty() && !text.contains(['*', '?', '[']) {
-                root.push(part);
-            } else {
-                rest.push(text.into_owned());
-            }
-        }
-        (root, Some(rest))
-    } else if path.is_file() {
-        return Ok((
-            path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            vec![path.to_path_buf()],
-        ));
-    } else {
-        (path.to_path_buf(), None)
-    };
-    if !root.is_dir() {
-        return Err(Error::NoInputFiles {
-            path: input.to_string(),
-        });
+/// A snapshot file as found, for the run manifest's input fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceFile {
+    /// Path or URI.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification time (RFC 3339).
+    pub modified: Option<String>,
+    /// Entity tag (object stores).
+    pub etag: Option<String>,
+}
+
+/// Splits an input into the folder to list and an optional glob (or single
+/// file name) to match below it.
+fn split_input(input: &str) -> (String, Option<Vec<String>>) {
+    let parts: Vec<&str> = input.split('/').collect();
+    if let Some(first_glob) = parts.iter().position(|p| p.contains(['*', '?', '['])) {
+        let base = parts[..first_glob].join("/");
+        return (base, Some(parts[first_glob..].iter().map(|p| p.to_string()).collect()));
     }
-    let mut files = Vec::new();
-    walk(&root, &mut files)?;
-    files.retain(|f| match &pattern {
-        Some(pattern) => {
-            let rel: Vec<String> = f
-                .strip_prefix(&root)
-                .unwrap_or(f)
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            glob_match(pattern, &rel)
+    let single = if store::is_remote(input) {
+        input.ends_with(".parquet")
+    } else {
+        Path::new(input).is_file()
+    };
+    if single && parts.len() > 1 {
+        let (dir, name) = input.rsplit_once('/').expect("has a slash");
+        return (dir.to_string(), Some(vec![name.to_string()]));
+    }
+    if single {
+        return (".".into(), Some(vec![input.to_string()]));
+    }
+    (input.to_string(), None)
+}
+
+/// The location an input names and its snapshot files, sorted by key.
+pub fn list_files(input: &str, opts: &StoreOptions) -> Result<(Location, Vec<Entry>)> {
+    let (base, pattern) = split_input(input);
+    let root = Location::parse(&base, opts)?;
+    if let Location::Local(dir) = &root {
+        if !dir.is_dir() {
+            return Err(Error::NoInputFiles {
+                path: input.to_string(),
+            });
         }
-        None => f.extension().is_some_and(|e| e == "parquet"),
+    }
+    let mut files = root.list()?;
+    files.retain(|f| match &pattern {
+        Some(pattern) => glob_match(pattern, &f.key.split('/').map(String::from).collect::<Vec<_>>()),
+        None => f.key.ends_with(".parquet"),
     });
-    files.sort();
     if files.is_empty() {
         return Err(Error::NoInputFiles {
             path: input.to_string(),
         });
     }
     Ok((root, files))
-}
-
-/// Every file below `dir`, skipping hidden and `_`-prefixed entries (temporary
-/// files, `_SUCCESS`, `_manifest.json`).
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = fs_err::read_dir(dir).map_err(|e| Error::io("listing", dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || name.starts_with('_') {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Matches path components against glob components: `*` and `?` within a
@@ -109,32 +97,56 @@ fn wildcard(p: &[u8], t: &[u8]) -> bool {
     }
 }
 
-/// `key=value` folder names between `root` and the file.
-fn hive_pairs(root: &Path, file: &Path) -> Vec<(String, String)> {
-    let rel = file.strip_prefix(root).unwrap_or(file);
-    rel.parent()
-        .into_iter()
-        .flat_map(|p| p.components())
-        .filter_map(|c| {
-            let text = c.as_os_str().to_string_lossy();
-            text.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))
-        })
+/// `key=value` folder names in a key.
+fn hive_pairs(key: &str) -> Vec<(String, String)> {
+    let folders = key.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("");
+    folders
+        .split('/')
+        .filter_map(|c| c.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
         .collect()
 }
 
-fn read_schema(path: &Path) -> Result<Schema> {
+/// One snapshot file opened: its schema and a lazy scan of it.
+struct Opened {
+    schema: Schema,
+    scan: LazyFrame,
+}
+
+/// Reads a file's schema (from the footer for local files; remote files are
+/// fetched whole, as the engine reads all of them) and prepares its scan.
+fn open(root: &Location, entry: &Entry) -> Result<Opened> {
+    let shown = root.display(&entry.key);
     let unreadable = |reason: String| Error::UnreadableFile {
-        path: path.display().to_string(),
+        path: shown.clone(),
         reason,
     };
-    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-    let arrow = ParquetReader::new(file)
-        .schema()
-        .map_err(|e| unreadable(e.to_string()))?;
-    Ok(arrow
+    let args = || ScanArgsParquet {
+        hive_options: HiveOptions::new_disabled(),
+        ..Default::default()
+    };
+    let (arrow, scan) = match root.local_path(&entry.key) {
+        Some(path) => {
+            let file = std::fs::File::open(&path).map_err(|e| unreadable(e.to_string()))?;
+            let arrow = ParquetReader::new(file)
+                .schema()
+                .map_err(|e| unreadable(e.to_string()))?;
+            let scan = LazyFrame::scan_parquet(PlRefPath::new(path.display().to_string().as_str()), args())?;
+            (arrow, scan)
+        }
+        None => {
+            let bytes = root.get(&entry.key)?;
+            let arrow = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()))
+                .schema()
+                .map_err(|e| unreadable(e.to_string()))?;
+            let sources = ScanSources::Buffers(std::sync::Arc::from(vec![bytes.into()]));
+            (arrow, LazyFrame::scan_parquet_sources(sources, args())?)
+        }
+    };
+    let schema = arrow
         .iter_values()
         .map(|f| (f.name.clone(), DataType::from_arrow_field(f)))
-        .collect())
+        .collect();
+    Ok(Opened { schema, scan })
 }
 
 /// What a canonical column accepts.
@@ -174,11 +186,39 @@ impl Want {
     }
 }
 
+/// What to read: the input and how its columns are named and typed.
+pub struct ReadOptions<'a> {
+    /// Source column names.
+    pub names: &'a ColumnNames,
+    /// Segment columns.
+    pub segment_by: &'a [String],
+    /// The reporting currency (for files without a currency column).
+    pub reporting: &'a str,
+    /// Read only snapshots up to this day (range runs); files whose Hive
+    /// `snapshot_date` folder is later are not opened at all.
+    pub until: Option<chrono::NaiveDate>,
+    /// Object-store settings.
+    pub store: &'a StoreOptions,
+}
+
 /// Reads snapshot files into the canonical schema (lazily; the schemas are
-/// checked now, the data is read when the engine collects).
-pub fn read_snapshots(input: &str, names: &ColumnNames, segment_by: &[String], reporting: &str) -> Result<Snapshots> {
-    let (root, files) = list_files(input)?;
-    let schemas = files.iter().map(|f| read_schema(f)).collect::<Result<Vec<_>>>()?;
+/// checked now, the data is read when the engine collects). Also returns the
+/// files read, for the manifest.
+pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec<SourceFile>)> {
+    let names = opts.names;
+    let (root, mut files) = list_files(input, opts.store)?;
+    if let Some(until) = opts.until {
+        // A date in the folder name is the file's snapshot_date: skip later days unread.
+        files.retain(|f| {
+            hive_pairs(&f.key)
+                .iter()
+                .find(|(k, _)| *k == names.snapshot_date)
+                .and_then(|(_, v)| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+                .is_none_or(|d| d <= until)
+        });
+    }
+    let opened = files.iter().map(|f| open(&root, f)).collect::<Result<Vec<_>>>()?;
+    let schemas: Vec<&Schema> = opened.iter().map(|o| &o.schema).collect();
 
     // One MRR type for all files: exact decimals when every file has them, else Float64.
     let mut money = Some(0_usize);
@@ -202,20 +242,20 @@ pub fn read_snapshots(input: &str, names: &ColumnNames, segment_by: &[String], r
         (s::CURRENCY, &names.currency, Want::Text, false),
         (s::STATUS, &names.status, Want::Text, false),
     ];
-    let segment_names: Vec<String> = segment_by.iter().map(|s| segment_column(s)).collect();
-    for (segment, internal) in segment_by.iter().zip(&segment_names) {
+    let segment_names: Vec<String> = opts.segment_by.iter().map(|s| segment_column(s)).collect();
+    for (segment, internal) in opts.segment_by.iter().zip(&segment_names) {
         columns.push((internal, segment, Want::Text, false));
     }
 
     // A segment column no file has is a typo, not a column of nulls.
-    for segment in segment_by {
+    for segment in opts.segment_by {
         let present = files
             .iter()
             .zip(&schemas)
-            .any(|(f, schema)| schema.contains(segment) || hive_pairs(&root, f).iter().any(|(k, _)| k == segment));
+            .any(|(f, schema)| schema.contains(segment) || hive_pairs(&f.key).iter().any(|(k, _)| k == segment));
         if !present {
             return Err(Error::MissingSegmentColumn {
-                path: files[0].display().to_string(),
+                path: root.display(&files[0].key),
                 column: segment.clone(),
                 found: schemas[0]
                     .iter_names()
@@ -227,9 +267,10 @@ pub fn read_snapshots(input: &str, names: &ColumnNames, segment_by: &[String], r
     }
 
     let mut frames = Vec::with_capacity(files.len());
-    for (index, (file, schema)) in files.iter().zip(&schemas).enumerate() {
-        let path = file.display().to_string();
-        let hive = hive_pairs(&root, file);
+    for (index, (file, opened)) in files.iter().zip(&opened).enumerate() {
+        let path = root.display(&file.key);
+        let schema = &opened.schema;
+        let hive = hive_pairs(&file.key);
         let mut exprs = Vec::with_capacity(columns.len() + 1);
         for &(canonical, source, want, required) in &columns {
             let target = match want {
@@ -281,7 +322,7 @@ pub fn read_snapshots(input: &str, names: &ColumnNames, segment_by: &[String], r
                 });
             } else if canonical == s::CURRENCY {
                 // A file without a currency column is in the reporting currency.
-                lit(reporting)
+                lit(opts.reporting)
             } else {
                 lit(NULL).cast(DataType::String)
             };
@@ -293,14 +334,9 @@ pub fn read_snapshots(input: &str, names: &ColumnNames, segment_by: &[String], r
             exprs.push(expr.alias(canonical));
         }
         exprs.push(lit(index as u32).cast(DataType::UInt32).alias(s::FILE));
-        let args = ScanArgsParquet {
-            hive_options: HiveOptions::new_disabled(),
-            ..Default::default()
-        };
-        let scan = LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), args)?;
-        frames.push(scan.select(exprs));
+        frames.push(opened.scan.clone().select(exprs));
     }
-    let frame = concat(
+    let mut frame = concat(
         frames,
         UnionArgs {
             parallel: true,
@@ -308,53 +344,59 @@ pub fn read_snapshots(input: &str, names: &ColumnNames, segment_by: &[String], r
             ..Default::default()
         },
     )?;
-    tracing::info!(files = files.len(), input, "snapshot files listed");
-    Ok(Snapshots {
+    if let Some(until) = opts.until {
+        frame = frame
+            .filter(col(s::SNAPSHOT_DATE).lt_eq(lit(crate::month::date_to_epoch_days(until)).cast(DataType::Date)));
+    }
+    let bytes: u64 = files.iter().map(|f| f.size).sum();
+    tracing::info!(files = files.len(), bytes, input, "snapshot files listed");
+    let sources = files
+        .iter()
+        .map(|f| SourceFile {
+            path: root.display(&f.key),
+            size: f.size,
+            modified: f.modified.clone(),
+            etag: f.etag.clone(),
+        })
+        .collect::<Vec<_>>();
+    let snapshots = Snapshots {
         frame,
-        files: files.iter().map(|f| f.display().to_string()).collect(),
+        files: sources.iter().map(|f| f.path.clone()).collect(),
         input: input.to_string(),
+        scans: opened.into_iter().map(|o| o.scan).collect(),
+    };
+    Ok((snapshots, sources))
+}
+
+/// Decodes each snapshot file on its own to find one that cannot be read;
+/// used after a failed collect to name the culprit.
+pub fn find_unreadable(snapshots: &Snapshots) -> Option<Error> {
+    snapshots.scans.iter().zip(&snapshots.files).find_map(|(scan, path)| {
+        scan.clone().collect().err().map(|e| Error::UnreadableFile {
+            path: path.clone(),
+            reason: e.to_string(),
+        })
     })
 }
 
-/// Reads each snapshot file on its own to find one that cannot be decoded;
-/// used after a failed collect to name the culprit.
-pub fn find_unreadable(snapshots: &Snapshots) -> Option<Error> {
-    for path in &snapshots.files {
-        let args = ScanArgsParquet {
-            hive_options: HiveOptions::new_disabled(),
-            ..Default::default()
-        };
-        let result = LazyFrame::scan_parquet(PlRefPath::new(path.as_str()), args).and_then(|lf| lf.collect());
-        if let Err(e) = result {
-            return Some(Error::UnreadableFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            });
-        }
-    }
-    None
-}
-
-/// Reads an FX rates Parquet file (columns month, currency, rate).
-pub fn read_fx_rates(path: &str) -> Result<FxRates> {
-    let unreadable = |e: PolarsError| Error::UnreadableFile {
-        path: path.to_string(),
-        reason: e.to_string(),
-    };
-    if !Path::new(path).is_file() {
+/// Reads an FX rates Parquet file (columns month, currency, rate), local or remote.
+pub fn read_fx_rates(uri: &str, opts: &StoreOptions) -> Result<FxRates> {
+    let (dir, name) = uri.rsplit_once('/').unwrap_or((".", uri));
+    let root = Location::parse(dir, opts)?;
+    if !root.exists(name)? {
         return Err(Error::BadFxRates {
-            path: path.to_string(),
+            path: uri.to_string(),
             problem: "no such file; pass the path of a Parquet file with columns month, currency, rate".into(),
         });
     }
-    let args = ScanArgsParquet {
-        hive_options: HiveOptions::new_disabled(),
-        ..Default::default()
-    };
-    let frame = LazyFrame::scan_parquet(PlRefPath::new(path), args)
-        .and_then(|lf| lf.collect())
-        .map_err(unreadable)?;
-    FxRates::from_frame(path, frame)
+    let bytes = root.get(name)?;
+    let frame = ParquetReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .map_err(|e| Error::UnreadableFile {
+            path: uri.to_string(),
+            reason: e.to_string(),
+        })?;
+    FxRates::from_frame(uri, frame)
 }
 
 #[cfg(test)]
@@ -363,6 +405,19 @@ mod tests {
 
     fn parts(p: &str) -> Vec<String> {
         p.split('/').map(String::from).collect()
+    }
+
+    #[test]
+    fn inputs_split_into_folder_and_pattern() {
+        assert_eq!(
+            split_input("s3://b/exports/**/*.parquet"),
+            ("s3://b/exports".into(), Some(vec!["**".into(), "*.parquet".into()]))
+        );
+        assert_eq!(
+            split_input("s3://b/x/day.parquet"),
+            ("s3://b/x".into(), Some(vec!["day.parquet".into()]))
+        );
+        assert_eq!(split_input("s3://b/exports"), ("s3://b/exports".into(), None));
     }
 
     #[test]
@@ -378,11 +433,8 @@ mod tests {
     }
 
     #[test]
-    fn hive_pairs_below_root_only() {
-        let pairs = hive_pairs(
-            Path::new("/d/x=1"),
-            Path::new("/d/x=1/snapshot_date=2024-01-31/region=EU/f.parquet"),
-        );
+    fn hive_pairs_come_from_folders_of_the_key() {
+        let pairs = hive_pairs("snapshot_date=2024-01-31/region=EU/f.parquet");
         assert_eq!(
             pairs,
             vec![
@@ -390,5 +442,6 @@ mod tests {
                 ("region".into(), "EU".into())
             ]
         );
+        assert!(hive_pairs("f.parquet").is_empty());
     }
 }

@@ -1,15 +1,16 @@
 //! Writing published tables as Parquet: one folder per table, the long tables
 //! Hive-partitioned by `month=YYYY-MM-DD` with one file per partition.
 //!
-//! Every file is written under a temporary name and renamed into place, so a
-//! reader never sees half a file; partitions of months outside the timeline
-//! left by earlier runs are removed after the new ones are in place.
+//! Each file is encoded in memory and stored whole ([`Location::put`]): renamed
+//! into place locally, one PUT on an object store. A reader never sees half a
+//! file. A full run also removes partitions of months outside its timeline,
+//! after the new ones are in place.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
+use super::store::Location;
 use crate::tables::{TableSpec, MONTH};
 use crate::{Error, Month, Result};
 
@@ -17,85 +18,114 @@ use crate::{Error, Month, Result};
 pub const DATA_FILE: &str = "part-00000.parquet";
 
 /// What was written for one table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Written {
     /// Table name.
-    pub table: &'static str,
+    pub table: String,
     /// Files written.
     pub files: usize,
     /// Rows written.
     pub rows: usize,
 }
 
-/// Writes one published table under `root/<table>/`.
-pub fn write_table(root: &Path, spec: &TableSpec, frame: &DataFrame, months: &[Month]) -> Result<Written> {
-    let dir = root.join(spec.name);
-    fs_err::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
-    if !spec.partitioned {
-        write_parquet(&dir.join(DATA_FILE), frame.clone())?;
-        return Ok(Written {
-            table: spec.name,
-            files: 1,
-            rows: frame.height(),
-        });
-    }
+/// The key of a partition file.
+pub fn partition_key(table: &str, month: Month) -> String {
+    format!("{table}/{MONTH}={}/{DATA_FILE}", month.iso_first_day())
+}
 
-    // Published frames are sorted by month first, so partitions are runs.
+/// Writes the partitions of `months` of one published long table (sorted by
+/// month first). With `prune`, partitions of other months are removed after.
+pub fn write_partitions(
+    root: &Location,
+    spec: &TableSpec,
+    frame: &DataFrame,
+    months: &[Month],
+    prune: bool,
+) -> Result<Written> {
     let days = frame.column(MONTH)?.cast(&DataType::Int32)?;
     let days = days.i32()?;
-    let mut start = 0_usize;
-    let mut keep = BTreeSet::new();
+    let mut runs: BTreeMap<i32, (usize, usize)> = BTreeMap::new();
+    for (i, day) in days.iter().enumerate() {
+        let day = day.ok_or_else(|| Error::Invariant(format!("{} has a null month", spec.name)))?;
+        runs.entry(day).and_modify(|r| r.1 = i + 1).or_insert((i, i + 1));
+    }
+    let mut rows = 0;
     for month in months {
-        let day = month.first_day_epoch_days();
-        let mut end = start;
-        while end < frame.height() && days.get(end) == Some(day) {
-            end += 1;
-        }
+        let (start, end) = runs.get(&month.first_day_epoch_days()).copied().unwrap_or((0, 0));
         let part = frame.slice(start as i64, end - start).drop(MONTH)?;
-        let folder = format!("{MONTH}={}", month.iso_first_day());
-        let part_dir = dir.join(&folder);
-        fs_err::create_dir_all(&part_dir).map_err(|e| Error::io("creating", &part_dir, e))?;
-        write_parquet(&part_dir.join(DATA_FILE), part)?;
-        keep.insert(folder);
-        start = end;
+        rows += part.height();
+        root.put(&partition_key(spec.name, *month), encode(part)?)?;
     }
-    if start != frame.height() {
-        return Err(Error::Invariant(format!("{} has rows outside the timeline", spec.name)));
+    if prune {
+        let keep: BTreeSet<String> = months.iter().map(|m| partition_key(spec.name, *m)).collect();
+        for entry in root.join(spec.name).list()? {
+            let key = format!("{}/{}", spec.name, entry.key);
+            if !keep.contains(&key) {
+                root.delete(&key)?;
+            }
+        }
     }
-    remove_stale(&dir, &keep)?;
     Ok(Written {
-        table: spec.name,
+        table: spec.name.to_string(),
         files: months.len(),
+        rows,
+    })
+}
+
+/// Writes a single-file table.
+pub fn write_single(root: &Location, spec: &TableSpec, frame: &DataFrame) -> Result<Written> {
+    root.put(&format!("{}/{DATA_FILE}", spec.name), encode(frame.clone())?)?;
+    Ok(Written {
+        table: spec.name.to_string(),
+        files: 1,
         rows: frame.height(),
     })
 }
 
-fn remove_stale(dir: &Path, keep: &BTreeSet<String>) -> Result<()> {
-    for entry in fs_err::read_dir(dir).map_err(|e| Error::io("listing", dir, e))? {
-        let entry = entry.map_err(|e| Error::io("listing", dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(&format!("{MONTH}=")) && !keep.contains(&name) {
-            let path = entry.path();
-            fs_err::remove_dir_all(&path).map_err(|e| Error::io("removing stale partition", &path, e))?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes `frame` to `path` atomically (temporary file, then rename).
-pub fn write_parquet(path: &Path, mut frame: DataFrame) -> Result<()> {
-    let tmp: PathBuf = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let file = fs_err::File::create(&tmp).map_err(|e| Error::io("writing", &tmp, e))?;
-    ParquetWriter::new(file)
+/// Parquet bytes of a frame: zstd, statistics, no run-dependent metadata, so
+/// the same frame always gives the same bytes.
+pub fn encode(mut frame: DataFrame) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::default())
         .finish(&mut frame)?;
-    fs_err::rename(&tmp, path).map_err(|e| Error::io("renaming into place", path, e))?;
-    Ok(())
+    Ok(bytes)
+}
+
+/// Writes a frame to a local Parquet file, whole (samples, tests).
+pub fn write_parquet(path: &std::path::Path, frame: DataFrame) -> Result<()> {
+    let dir = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Location::Local(dir).put(&name, encode(frame)?)
+}
+
+/// Reads a long table back from the output, with its `month` partition column.
+pub fn read_partitions(root: &Location, table: &str) -> Result<DataFrame> {
+    let mut parts = Vec::new();
+    for entry in root.join(table).list()? {
+        let Some(day) = entry.key.strip_prefix("month=").and_then(|k| k.split('/').next()) else {
+            continue;
+        };
+        let Some(month) = Month::parse(day) else { continue };
+        let bytes = root.join(table).get(&entry.key)?;
+        let shown = root.join(table).display(&entry.key);
+        let mut frame =
+            ParquetReader::new(std::io::Cursor::new(bytes))
+                .finish()
+                .map_err(|e| Error::UnreadableFile {
+                    path: shown,
+                    reason: e.to_string(),
+                })?;
+        let days = vec![month.first_day_epoch_days(); frame.height()];
+        frame.with_column(Column::new(MONTH.into(), days).cast(&DataType::Date)?)?;
+        parts.push(frame.lazy());
+    }
+    if parts.is_empty() {
+        return Err(Error::Invariant(format!("no partitions of {table} to read back")));
+    }
+    Ok(concat(parts, UnionArgs::default())?.collect()?)
 }

@@ -85,23 +85,35 @@ pub fn read_table(output: &Path, table: &str) -> DataFrame {
         .unwrap()
 }
 
-/// All files under `dir` with their bytes, by relative path.
-pub fn file_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+/// All table files under `dir` with their bytes, by relative path (the run
+/// manifest, which records times and input paths, is left out).
+pub fn file_bytes(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 walk(root, &path, out);
-            } else {
+            } else if !path.ends_with(nrr::io::manifest::MANIFEST) {
                 let rel = path.strip_prefix(root).unwrap().display().to_string();
-                out.push((rel, std::fs::read(&path).unwrap()));
+                out.insert(rel, std::fs::read(&path).unwrap());
             }
         }
     }
-    let mut out = Vec::new();
+    let mut out = std::collections::BTreeMap::new();
     walk(dir, dir, &mut out);
-    out.sort();
     out
+}
+
+/// Asserts two outputs hold the same table files, byte for byte.
+pub fn assert_same_files(a: &Path, b: &Path) {
+    let (fa, fb) = (file_bytes(a), file_bytes(b));
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "different files"
+    );
+    let differing: Vec<_> = fa.keys().filter(|k| fa[*k] != fb[*k]).collect();
+    assert!(differing.is_empty(), "files differ: {differing:?}");
 }
 
 /// Money column values as cents (DECIMAL(18,2) published).
