@@ -162,7 +162,7 @@ pub fn init_logging(cli: &Cli) {
         .with_span_events(FmtSpan::CLOSE)
         .with_target(false);
     match cli.log_format {
-        LogFormat::Json => builder.json().with_current_span(false).init(),
+        LogFormat::Json => builder.json().with_current_span(true).init(),
         LogFormat::Text => builder
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init(),

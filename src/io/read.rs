@@ -349,6 +349,9 @@ pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec
             .filter(col(s::SNAPSHOT_DATE).lt_eq(lit(crate::month::date_to_epoch_days(until)).cast(DataType::Date)));
     }
     let bytes: u64 = files.iter().map(|f| f.size).sum();
+    for f in &files {
+        tracing::debug!(file = %root.display(&f.key), size = f.size, "input file");
+    }
     tracing::info!(files = files.len(), bytes, input, "snapshot files listed");
     let sources = files
         .iter()

@@ -131,3 +131,22 @@ def test_range_runs_in_any_order_over_stale_output_equal_a_full_run(backfill_inp
     after = files(out)
     changed = {k for k in after if after[k] != before.get(k)}
     assert changed <= {MANIFEST}, changed
+
+
+def test_json_logs_name_files_rows_stages_and_tables(backfill_input, tmp_path):
+    import json
+    _, data, _ = backfill_input
+    r = subprocess.run([NRR, "--log-format", "json", "run", "--input", data / "snapshots", "--fx-rates", data / "fx_rates.parquet", "--output", tmp_path / "o"],
+                       check=True, capture_output=True, text=True)
+    events = [json.loads(line) for line in r.stderr.splitlines()]
+    messages = [e["fields"].get("message") for e in events]
+    listed = next(e for e in events if e["fields"].get("message") == "snapshot files listed")
+    assert listed["fields"]["files"] == 15 and listed["fields"]["bytes"] > 0
+    close = next(e for e in events if e["fields"].get("message") == "month close")
+    assert close["fields"]["rows_read"] >= close["fields"]["close_rows"] > 0
+    written = {e["fields"]["table"]: e["fields"]["rows"] for e in events if e["fields"].get("message") == "written"}
+    assert set(written) == {"customer_months", "mrr_movements", "nrr_summary", "cohort_matrix", "nrr_matrix_wide"}
+    stages = {e["span"]["name"] for e in events if e["fields"].get("message") == "close" and "span" in e}
+    assert {"read", "month_close", "currency", "customer_months", "movements", "windows", "cohorts", "write"} <= stages
+    assert all("time.busy" in e["fields"] for e in events if e["fields"].get("message") == "close")
+    assert "manifest written" in messages
