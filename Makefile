@@ -15,7 +15,7 @@ PY := $(VENV)/bin/python
 # Airflow pins many packages of its own: it gets a virtualenv apart.
 VENV_AF := .venv-airflow
 
-.PHONY: help build run test rust-test interop-test lint fmt py-test airflow-test sample clean
+.PHONY: help build run test rust-test interop-test lint fmt py-test airflow-test bench sample clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ $(VENV_AF)/.installed: requirements-airflow.txt
 
 airflow-test: $(VENV_AF)/.installed ## Parse the DAGs with real Apache Airflow
 	$(VENV_AF)/bin/python -m pytest -q -p no:cacheprovider tests/airflow
+
+bench: build $(VENV)/.installed ## Benchmarks vs DuckDB and Polars on S/M/D datasets (cached in bench/data), writes BENCHMARKS.md
+	NRR_BIN=$(BIN) $(PY) bench/run.py $(BENCH_ARGS)
 
 sample: build ## Regenerate sample_data (deterministic)
 	$(BIN) generate --customers 400 --months 24 --seed 7 --output sample_data
