@@ -9,18 +9,15 @@
 
 use polars::prelude::*;
 
-use crate::exprs::{count_if, min2, months_frame, ratio, sum_if, zero_fill};
+use crate::ledger::Ledger;
 use crate::month_close::Timeline;
-use crate::movements::{CHURN, CONTRACTION, EXPANSION, NEW, REACTIVATION};
-use crate::snapshots::{segment_column, CUSTOMER_ID};
-use crate::tables::{
-    wide_column, COHORT_MONTH, MONTH, MONTHS_SINCE_COHORT, MOVEMENT, MRR, PREV_MRR, SEGMENT_NAME, SEGMENT_VALUE,
-};
-use crate::{segments, Result};
+use crate::movements::{ratio, Movement};
+use crate::segments::{key_columns, Keys};
+use crate::tables::{wide_column, COHORT_MONTH, MONTH, MONTHS_SINCE_COHORT, MRR, SEGMENT_NAME, SEGMENT_VALUE};
+use crate::Result;
 
-const ADDITIVE: [&str; 8] = [
-    "cohort_customers",
-    "cohort_mrr",
+/// Sums per (cohort, month, key), in [`SUM_COLUMNS`] order plus gross MRR.
+const SUM_COLUMNS: [&str; 6] = [
     "active_customers",
     MRR,
     "mrr_expansion",
@@ -29,68 +26,79 @@ const ADDITIVE: [&str; 8] = [
     "mrr_reactivation",
 ];
 
-/// The cohort_matrix table (working types) from customer_months rows carrying
-/// the customers' segment columns.
-pub fn matrix(customer_months: LazyFrame, timeline: Timeline, segment_by: &[String]) -> Result<DataFrame> {
-    let mut cohort_cols = vec![
-        col(CUSTOMER_ID),
-        col(COHORT_MONTH),
-        col(MRR).alias("customer_cohort_mrr"),
+/// The cohort_matrix table (working types): for every (cohort, key) with
+/// customers, a row for each month from the cohort month to the as-of month.
+pub fn matrix(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
+    let (months, nk, first) = (timeline.len(), keys.len(), timeline.first.0);
+    let mut sizes = vec![[0_i64; 2]; months * nk];
+    let mut sums = vec![[0_i64; 7]; months * months * nk];
+    let mut ks = Vec::new();
+    let rows = &ledger.rows;
+    for c in 0..ledger.customers() {
+        keys.of(ledger, c, &mut ks);
+        let (cohort, cohort_mrr) = ((ledger.cohort[c] - first) as usize, ledger.cohort_mrr[c]);
+        for k in &ks {
+            sizes[cohort * nk + k][0] += 1;
+            sizes[cohort * nk + k][1] += cohort_mrr;
+        }
+        for r in ledger.rows_of(c) {
+            let (mrr, prev, movement) = (rows.mrr[r], rows.prev[r], rows.movement[r]);
+            let amount = |m: Movement, v: i64| if movement == m { v } else { 0 };
+            let add = [
+                i64::from(mrr > 0),
+                mrr,
+                amount(Movement::Expansion, mrr - prev),
+                amount(Movement::Contraction, prev - mrr),
+                amount(Movement::Churn, prev),
+                amount(Movement::Reactivation, mrr),
+                mrr.min(cohort_mrr),
+            ];
+            let m = (rows.month[r] - first) as usize;
+            for k in &ks {
+                let cell = &mut sums[(cohort * months + m) * nk + k];
+                for (a, v) in cell.iter_mut().zip(add) {
+                    *a += v;
+                }
+            }
+        }
+    }
+    let (mut cohort_col, mut since_col, mut month_col, mut key_rows) = (vec![], vec![], vec![], vec![]);
+    let (mut customers_col, mut cohort_mrr_col) = (vec![], vec![]);
+    let mut values = vec![Vec::new(); 7];
+    for ci in 0..months {
+        for k in (0..nk).filter(|k| sizes[ci * nk + k][0] > 0) {
+            for m in ci..months {
+                cohort_col.push(first + ci as i32);
+                since_col.push((m - ci) as i64);
+                month_col.push(first + m as i32);
+                key_rows.push(k);
+                customers_col.push(sizes[ci * nk + k][0]);
+                cohort_mrr_col.push(sizes[ci * nk + k][1]);
+                for (col, v) in values.iter_mut().zip(sums[(ci * months + m) * nk + k]) {
+                    col.push(v);
+                }
+            }
+        }
+    }
+    let (names, vals) = key_columns(keys, &key_rows);
+    let n = cohort_col.len();
+    let nrr: Vec<Option<f64>> = (0..n).map(|i| ratio(values[1][i], cohort_mrr_col[i])).collect();
+    let grr: Vec<Option<f64>> = (0..n).map(|i| ratio(values[6][i], cohort_mrr_col[i])).collect();
+    let logo: Vec<Option<f64>> = (0..n).map(|i| ratio(values[0][i], customers_col[i])).collect();
+    let mut columns = vec![
+        Column::new(COHORT_MONTH.into(), cohort_col),
+        Column::new(MONTHS_SINCE_COHORT.into(), since_col),
+        Column::new(MONTH.into(), month_col),
+        Column::new(SEGMENT_NAME.into(), names),
+        Column::new(SEGMENT_VALUE.into(), vals),
+        Column::new("cohort_customers".into(), customers_col),
+        Column::new("cohort_mrr".into(), cohort_mrr_col),
     ];
-    cohort_cols.extend(segment_by.iter().map(|s| col(segment_column(s))));
-    let cohort_rows = customer_months
-        .clone()
-        .filter(col(MOVEMENT).eq(lit(NEW)))
-        .select(cohort_cols);
-
-    let sizes = segments::long(cohort_rows.clone(), segment_by, &[COHORT_MONTH, "customer_cohort_mrr"])?
-        .group_by([col(COHORT_MONTH), col(SEGMENT_NAME), col(SEGMENT_VALUE)])
-        .agg([
-            len().cast(DataType::Int64).alias("cohort_customers"),
-            col("customer_cohort_mrr").sum().alias("cohort_mrr"),
-        ]);
-
-    let rows = customer_months.join(
-        cohort_rows.select([col(CUSTOMER_ID), col("customer_cohort_mrr")]),
-        [col(CUSTOMER_ID)],
-        [col(CUSTOMER_ID)],
-        JoinArgs::new(JoinType::Inner),
-    );
-    let long = segments::long(
-        rows,
-        segment_by,
-        &[COHORT_MONTH, MONTH, MRR, PREV_MRR, MOVEMENT, "customer_cohort_mrr"],
-    )?;
-    let is = |m: &str| col(MOVEMENT).eq(lit(m));
-    let keys = [col(COHORT_MONTH), col(MONTH), col(SEGMENT_NAME), col(SEGMENT_VALUE)];
-    let sums = long.group_by(keys.clone()).agg([
-        count_if(col(MRR).gt(lit(0))).alias("active_customers"),
-        col(MRR).sum().alias(MRR),
-        sum_if(is(EXPANSION), col(MRR) - col(PREV_MRR)).alias("mrr_expansion"),
-        sum_if(is(CONTRACTION), col(PREV_MRR) - col(MRR)).alias("mrr_contraction"),
-        sum_if(is(CHURN), col(PREV_MRR)).alias("mrr_churn"),
-        sum_if(is(REACTIVATION), col(MRR)).alias("mrr_reactivation"),
-        min2(col(MRR), col("customer_cohort_mrr")).sum().alias("gross_mrr"),
-    ]);
-
-    let grid = sizes
-        .cross_join(months_frame(MONTH, timeline.months())?.lazy(), None)
-        .filter(col(MONTH).gt_eq(col(COHORT_MONTH)))
-        .with_column(
-            (col(MONTH) - col(COHORT_MONTH))
-                .cast(DataType::Int64)
-                .alias(MONTHS_SINCE_COHORT),
-        );
-    Ok(grid
-        .join(sums, keys.clone(), keys, JoinArgs::new(JoinType::Left))
-        .with_columns(zero_fill(&ADDITIVE))
-        .with_column(col("gross_mrr").fill_null(lit(0_i64)))
-        .with_columns([
-            ratio(col(MRR), col("cohort_mrr")).alias("nrr"),
-            ratio(col("gross_mrr"), col("cohort_mrr")).alias("grr"),
-            ratio(col("active_customers"), col("cohort_customers")).alias("logo_retention"),
-        ])
-        .collect()?)
+    columns.extend(SUM_COLUMNS.iter().zip(values).map(|(n, v)| Column::new((*n).into(), v)));
+    columns.push(Column::new("nrr".into(), nrr));
+    columns.push(Column::new("grr".into(), grr));
+    columns.push(Column::new("logo_retention".into(), logo));
+    Ok(DataFrame::new_infer_height(columns)?)
 }
 
 /// The nrr_matrix_wide table (working types): one row per cohort and segment,

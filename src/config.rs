@@ -96,14 +96,13 @@ pub struct ConfigFile {
 impl ConfigFile {
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> Result<ConfigFile> {
-        let text = fs_err::read_to_string(path).map_err(|e| Error::Config {
+        let error = |reason: String| Error::Config {
             path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        toml::from_str(&text).map_err(|e| Error::Config {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })
+            reason,
+        };
+        let text = fs_err::read_to_string(path).map_err(|e| error(e.to_string()))?;
+        let text = interpolate(&text, |name| std::env::var(name).ok()).map_err(error)?;
+        toml::from_str(&text).map_err(|e| error(e.to_string()))
     }
 }
 
@@ -201,6 +200,15 @@ impl JobConfig {
                     what: "--to".into(),
                     value: to.to_string(),
                     expected: format!("--to is the as-of month of a range run; drop --as-of {as_of}"),
+                });
+            }
+        }
+        if let (Some(from), Some(to)) = (write_from, to) {
+            if from > to {
+                return Err(Error::InvalidArgument {
+                    what: "--from".into(),
+                    value: from.to_string(),
+                    expected: format!("the range must start at or before --to {to}"),
                 });
             }
         }

@@ -8,9 +8,9 @@ use tracing::info_span;
 
 use crate::currency::{self, FxRates};
 use crate::month_close::{self, Timeline};
-use crate::snapshots::{self, segment_column, Snapshots, CUSTOMER_ID, MONTH};
-use crate::tables::COHORT_MONTH;
-use crate::{cohorts, movements, segments, windows, Error, Result};
+use crate::segments::Keys;
+use crate::snapshots::{self, Snapshots};
+use crate::{cohorts, ledger, movements, windows, Error, Result};
 
 /// Options of one computation.
 #[derive(Clone, Debug)]
@@ -65,55 +65,29 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
         Ok(converted)
     })?;
 
-    let (customer_months, customers) = info_span!("customer_months").in_scope(|| -> Result<_> {
-        let active = movements::active_customer_months(sub_months.clone().lazy());
-        let customer_months = movements::customer_months(active, timeline)?;
-        let cohorts = customer_months
-            .clone()
-            .lazy()
-            .filter(col(crate::tables::MOVEMENT).eq(lit(movements::NEW)))
-            .select([col(CUSTOMER_ID), col(COHORT_MONTH)]);
-        let customers = segments::assign(sub_months.lazy(), cohorts, &opts.segment_by).collect()?;
-        let mut segment_cols = vec![col(CUSTOMER_ID)];
-        segment_cols.extend(opts.segment_by.iter().map(|s| col(segment_column(s))));
-        let customer_months = customer_months
-            .lazy()
-            .join(
-                customers.clone().lazy().select(segment_cols),
-                [col(CUSTOMER_ID)],
-                [col(CUSTOMER_ID)],
-                JoinArgs::new(JoinType::Left),
-            )
-            .collect()?;
+    let ledger = info_span!("customer_months").in_scope(|| -> Result<_> {
+        let ledger = ledger::build(&sub_months, timeline, &opts.segment_by)?;
         tracing::info!(
-            rows = customer_months.height(),
-            customers = customers.height(),
+            rows = ledger.rows.customer.len(),
+            customers = ledger.customers(),
             "customer months"
         );
-        Ok((customer_months, customers))
+        Ok(ledger)
     })?;
-    let keys = segments::keys(&customers, &opts.segment_by, timeline.first)?;
+    drop(sub_months);
+    let keys = Keys::new(&ledger, timeline);
+    let customer_months = ledger::customer_months(&ledger, &opts.segment_by)?;
 
     let mut checks = Checks::default();
     let mrr_movements = info_span!("movements").in_scope(|| -> Result<DataFrame> {
-        let long = segments::long(
-            customer_months.clone().lazy(),
-            &opts.segment_by,
-            &[
-                MONTH,
-                crate::tables::MRR,
-                crate::tables::PREV_MRR,
-                crate::tables::MOVEMENT,
-            ],
-        )?;
-        let bridge = movements::bridge(long, segments::grid(&keys, timeline.months())?)?;
+        let bridge = movements::bridge(&ledger, &keys, timeline)?;
         let broken = movements::unreconciled(&bridge)?;
         if broken > 0 {
             return Err(Error::Invariant(format!(
                 "{broken} mrr_movements row(s) do not reconcile"
             )));
         }
-        let (checked, mismatched) = movements::segment_sum_mismatches(&bridge, &opts.segment_by)?;
+        let (checked, mismatched) = movements::segment_sum_mismatches(&bridge)?;
         if mismatched > 0 {
             return Err(Error::Invariant(format!(
                 "{mismatched} (month, segment) sums differ from the totals"
@@ -128,29 +102,17 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
     })?;
 
     let nrr_summary = info_span!("windows").in_scope(|| -> Result<DataFrame> {
-        let active = customer_months
-            .clone()
-            .lazy()
-            .filter(col(crate::tables::MRR).gt(lit(0)));
-        let summary = windows::summary(active, &keys, timeline, &opts.segment_by)?;
+        let summary = windows::summary(&ledger, &keys, timeline)?;
         tracing::info!(rows = summary.height(), "nrr summary");
         Ok(summary)
     })?;
 
     let (cohort_matrix, nrr_matrix_wide) = info_span!("cohorts").in_scope(|| -> Result<_> {
-        let matrix = cohorts::matrix(customer_months.clone().lazy(), timeline, &opts.segment_by)?;
+        let matrix = cohorts::matrix(&ledger, &keys, timeline)?;
         let wide = cohorts::wide(&matrix, opts.horizon)?;
         tracing::info!(rows = matrix.height(), wide_rows = wide.height(), "cohorts");
         Ok((matrix, wide))
     })?;
-
-    // Published customer_months carry segment columns under their own names.
-    let renames: Vec<Expr> = opts
-        .segment_by
-        .iter()
-        .map(|s| col(segment_column(s)).alias(s.as_str()))
-        .collect();
-    let customer_months = customer_months.lazy().with_columns(renames).collect()?;
 
     Ok(Tables {
         timeline,

@@ -136,7 +136,12 @@ pub fn close(snapshots: &Snapshots, as_of: Option<Month>) -> Result<Closed> {
         )
         .with_column(month_of(col(SNAPSHOT_DATE)).alias(MONTH))
         .collect()?;
-    let rows_read: u64 = per_month.column("rows")?.cast(&DataType::UInt64)?.u64()?.into_no_null_iter().sum();
+    let rows_read: u64 = per_month
+        .column("rows")?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .into_no_null_iter()
+        .sum();
     tracing::info!(
         rows_read,
         months = timeline.len(),

@@ -13,117 +13,63 @@
 //! | churn        | prev > 0 = cur               | prev       |
 //! | flat         | 0 < prev = cur               | 0          |
 //!
-//! Only customer-months with MRR > 0 are ever materialised: a zero month
-//! contributes nothing to any sum. A gap in a customer's sorted active months
-//! is a churn in the month after the last active one and a reactivation in
-//! the next active month; after the last active month comes one churn row
-//! (inside the timeline).
+//! Only customer-months with MRR > 0 or prev > 0 exist in the ledger (see
+//! [`crate::ledger`]): a gap in a customer's active months is a churn in the
+//! month after the last active one and a reactivation in the next active month.
 
 use polars::prelude::*;
 
-use crate::exprs::{count_if, ratio, sum_if, zero_fill};
+use crate::ledger::Ledger;
 use crate::month_close::Timeline;
-use crate::snapshots::{CENTS, CUSTOMER_ID};
-use crate::tables::{COHORT_MONTH, MONTH, MOVEMENT, MRR, PREV_MRR, SEGMENT_NAME, SEGMENT_VALUE};
+use crate::segments::{key_columns, Keys, ALL};
+use crate::tables::{MONTH, SEGMENT_NAME, SEGMENT_VALUE};
 use crate::Result;
 
-/// Movement of the cohort month.
-pub const NEW: &str = "new";
-/// Back from zero after the cohort month.
-pub const REACTIVATION: &str = "reactivation";
-/// MRR went up.
-pub const EXPANSION: &str = "expansion";
-/// MRR went down but not to zero.
-pub const CONTRACTION: &str = "contraction";
-/// MRR went to zero.
-pub const CHURN: &str = "churn";
-/// MRR unchanged and above zero.
-pub const FLAT: &str = "flat";
+/// A customer-month's movement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Movement {
+    /// The cohort month.
+    New,
+    /// Back from zero after the cohort month.
+    Reactivation,
+    /// MRR went up.
+    Expansion,
+    /// MRR went down but not to zero.
+    Contraction,
+    /// MRR went to zero.
+    Churn,
+    /// MRR unchanged and above zero.
+    Flat,
+}
 
-/// The movement of one customer-month, the rule in plain Rust; `None` when
-/// both months are zero (no row). The Polars expression [`movement_expr`] is
-/// tested against this.
-pub fn classify(is_cohort_month: bool, prev: i64, cur: i64) -> Option<&'static str> {
+impl Movement {
+    /// The name written in customer_months.movement.
+    pub fn name(self) -> &'static str {
+        match self {
+            Movement::New => "new",
+            Movement::Reactivation => "reactivation",
+            Movement::Expansion => "expansion",
+            Movement::Contraction => "contraction",
+            Movement::Churn => "churn",
+            Movement::Flat => "flat",
+        }
+    }
+}
+
+/// The movement of one customer-month; `None` when both months are zero (no row).
+pub fn classify(is_cohort_month: bool, prev: i64, cur: i64) -> Option<Movement> {
     Some(match (prev, cur) {
-        (_, c) if c > 0 && is_cohort_month => NEW,
+        (_, c) if c > 0 && is_cohort_month => Movement::New,
         (0, 0) => return None,
-        (0, _) => REACTIVATION,
-        (_, 0) => CHURN,
-        (p, c) if c > p => EXPANSION,
-        (p, c) if c < p => CONTRACTION,
-        _ => FLAT,
+        (0, _) => Movement::Reactivation,
+        (_, 0) => Movement::Churn,
+        (p, c) if c > p => Movement::Expansion,
+        (p, c) if c < p => Movement::Contraction,
+        _ => Movement::Flat,
     })
 }
 
-/// The movement of an active (MRR > 0) customer-month row with [`MONTH`],
-/// [`COHORT_MONTH`], [`MRR`] and [`PREV_MRR`].
-pub fn movement_expr() -> Expr {
-    when(col(MONTH).eq(col(COHORT_MONTH)))
-        .then(lit(NEW))
-        .when(col(PREV_MRR).eq(lit(0)))
-        .then(lit(REACTIVATION))
-        .when(col(MRR).gt(col(PREV_MRR)))
-        .then(lit(EXPANSION))
-        .when(col(MRR).lt(col(PREV_MRR)))
-        .then(lit(CONTRACTION))
-        .otherwise(lit(FLAT))
-}
-
-/// Customer MRR per month in cents, only where it is above zero.
-/// Input: subscription-month rows with [`CUSTOMER_ID`], [`MONTH`], [`CENTS`].
-pub fn active_customer_months(sub_months: LazyFrame) -> LazyFrame {
-    sub_months
-        .group_by([col(CUSTOMER_ID), col(MONTH)])
-        .agg([col(CENTS).sum().alias(MRR)])
-        .filter(col(MRR).gt(lit(0)))
-}
-
-/// The customer_months table (working types): every customer-month with
-/// MRR > 0 or prev MRR > 0 inside the timeline, with its cohort and movement.
-pub fn customer_months(active: LazyFrame, timeline: Timeline) -> Result<DataFrame> {
-    // `n` rows back (forward for negative n) is the same customer `n` months earlier.
-    let adjacent = |n: i64| {
-        col(CUSTOMER_ID)
-            .eq(col(CUSTOMER_ID).shift(lit(n)))
-            .and(col(MONTH).shift(lit(n)).eq(col(MONTH) - lit(n as i32)))
-            .fill_null(lit(false))
-    };
-    let sorted = active.sort([CUSTOMER_ID, MONTH], Default::default()).with_columns([
-        col(MONTH).min().over([col(CUSTOMER_ID)])?.alias(COHORT_MONTH),
-        when(adjacent(1))
-            .then(col(MRR).shift(lit(1)))
-            .otherwise(lit(0_i64))
-            .alias(PREV_MRR),
-        adjacent(-1).alias("continues"),
-    ]);
-    let active_rows = sorted.clone().select([
-        col(CUSTOMER_ID),
-        col(MONTH),
-        col(COHORT_MONTH),
-        col(MRR),
-        col(PREV_MRR),
-        movement_expr().alias(MOVEMENT),
-    ]);
-    let churn_rows = sorted
-        .filter(
-            col("continues")
-                .not()
-                .and((col(MONTH) + lit(1)).lt_eq(lit(timeline.last.0))),
-        )
-        .select([
-            col(CUSTOMER_ID),
-            (col(MONTH) + lit(1)).alias(MONTH),
-            col(COHORT_MONTH),
-            lit(0_i64).cast(DataType::Int64).alias(MRR),
-            col(MRR).alias(PREV_MRR),
-            lit(CHURN).alias(MOVEMENT),
-        ]);
-    Ok(concat([active_rows, churn_rows], UnionArgs::default())?
-        .sort([MONTH, CUSTOMER_ID], Default::default())
-        .collect()?)
-}
-
-/// Additive columns of mrr_movements.
+/// Additive columns of mrr_movements, in order.
 const BRIDGE_COLUMNS: [&str; 14] = [
     "customers_start",
     "customers_end",
@@ -141,41 +87,87 @@ const BRIDGE_COLUMNS: [&str; 14] = [
     "mrr_end",
 ];
 
-/// The mrr_movements table (working types) from customer_months stacked by
-/// segment (see [`crate::segments::long`]); `grid` holds every
-/// (month, segment_name, segment_value) to report, so quiet months show zeros.
-pub fn bridge(long: LazyFrame, grid: LazyFrame) -> Result<DataFrame> {
-    let is = |m: &str| col(MOVEMENT).eq(lit(m));
-    let keys = [col(MONTH), col(SEGMENT_NAME), col(SEGMENT_VALUE)];
-    let sums = long.group_by(keys.clone()).agg([
-        count_if(col(PREV_MRR).gt(lit(0))).alias("customers_start"),
-        count_if(col(MRR).gt(lit(0))).alias("customers_end"),
-        count_if(is(NEW)).alias("customers_new"),
-        count_if(is(REACTIVATION)).alias("customers_reactivated"),
-        count_if(is(EXPANSION)).alias("customers_expanded"),
-        count_if(is(CONTRACTION)).alias("customers_contracted"),
-        count_if(is(CHURN)).alias("customers_churned"),
-        col(PREV_MRR).sum().alias("mrr_start"),
-        sum_if(is(NEW), col(MRR)).alias("mrr_new"),
-        sum_if(is(REACTIVATION), col(MRR)).alias("mrr_reactivation"),
-        sum_if(is(EXPANSION), col(MRR) - col(PREV_MRR)).alias("mrr_expansion"),
-        sum_if(is(CONTRACTION), col(PREV_MRR) - col(MRR)).alias("mrr_contraction"),
-        sum_if(is(CHURN), col(PREV_MRR)).alias("mrr_churn"),
-        col(MRR).sum().alias("mrr_end"),
-    ]);
-    let start = || col("mrr_start");
-    Ok(grid
-        .join(sums, keys.clone(), keys, JoinArgs::new(JoinType::Left))
-        .with_columns(zero_fill(&BRIDGE_COLUMNS))
-        .with_columns([
-            ratio(
-                start() + col("mrr_expansion") - col("mrr_contraction") - col("mrr_churn"),
-                start(),
-            )
-            .alias("nrr"),
-            ratio(start() - col("mrr_contraction") - col("mrr_churn"), start()).alias("grr"),
-        ])
-        .collect()?)
+/// One ledger row's contribution to the bridge, in [`BRIDGE_COLUMNS`] order.
+fn contribution(prev: i64, mrr: i64, movement: Movement) -> [i64; 14] {
+    let is = |m: Movement| i64::from(movement == m);
+    let amount = |m: Movement, v: i64| if movement == m { v } else { 0 };
+    [
+        i64::from(prev > 0),
+        i64::from(mrr > 0),
+        is(Movement::New),
+        is(Movement::Reactivation),
+        is(Movement::Expansion),
+        is(Movement::Contraction),
+        is(Movement::Churn),
+        prev,
+        amount(Movement::New, mrr),
+        amount(Movement::Reactivation, mrr),
+        amount(Movement::Expansion, mrr - prev),
+        amount(Movement::Contraction, prev - mrr),
+        amount(Movement::Churn, prev),
+        mrr,
+    ]
+}
+
+/// The mrr_movements table (working types): a row for every month and key
+/// from the key's first month on; quiet months show zeros.
+pub fn bridge(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
+    let (months, nk, first) = (timeline.len(), keys.len(), timeline.first.0);
+    let mut acc = vec![[0_i64; 14]; months * nk];
+    let mut ks = Vec::new();
+    for c in 0..ledger.customers() {
+        keys.of(ledger, c, &mut ks);
+        for r in ledger.rows_of(c) {
+            let rows = &ledger.rows;
+            let add = contribution(rows.prev[r], rows.mrr[r], rows.movement[r]);
+            let m = (rows.month[r] - first) as usize;
+            for k in &ks {
+                let cell = &mut acc[m * nk + k];
+                for (a, v) in cell.iter_mut().zip(add) {
+                    *a += v;
+                }
+            }
+        }
+    }
+    let (mut month_col, mut key_rows, mut values) = (Vec::new(), Vec::new(), vec![Vec::new(); 14]);
+    for m in 0..months {
+        let month = first + m as i32;
+        for k in (0..nk).filter(|k| keys.first[*k] <= month) {
+            month_col.push(month);
+            key_rows.push(k);
+            for (col, v) in values.iter_mut().zip(acc[m * nk + k]) {
+                col.push(v);
+            }
+        }
+    }
+    let (names, vals) = key_columns(keys, &key_rows);
+    let start = &values[7];
+    let (expansion, contraction, churn) = (&values[10], &values[11], &values[12]);
+    let nrr: Vec<Option<f64>> = (0..month_col.len())
+        .map(|i| ratio(start[i] + expansion[i] - contraction[i] - churn[i], start[i]))
+        .collect();
+    let grr: Vec<Option<f64>> = (0..month_col.len())
+        .map(|i| ratio(start[i] - contraction[i] - churn[i], start[i]))
+        .collect();
+    let mut columns = vec![
+        Column::new(MONTH.into(), month_col),
+        Column::new(SEGMENT_NAME.into(), names),
+        Column::new(SEGMENT_VALUE.into(), vals),
+    ];
+    columns.extend(
+        BRIDGE_COLUMNS
+            .iter()
+            .zip(values)
+            .map(|(n, v)| Column::new((*n).into(), v)),
+    );
+    columns.push(Column::new("nrr".into(), nrr));
+    columns.push(Column::new("grr".into(), grr));
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// `numerator / denominator`, `None` where the denominator is 0.
+pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 
 /// Rows of `mrr_movements` (working types) whose bridge does not add up:
@@ -185,21 +177,17 @@ pub fn unreconciled(bridge: &DataFrame) -> Result<usize> {
         - col("mrr_contraction")
         - col("mrr_churn")
         - col("mrr_end");
-    let n = bridge.clone().lazy().filter(gap.neq(lit(0_i64))).collect()?.height();
-    Ok(n)
+    Ok(bridge.clone().lazy().filter(gap.neq(lit(0_i64))).collect()?.height())
 }
 
 /// Checks that, for every month and segment column, the values' additive
 /// columns sum to the totals row. Returns (pairs checked, pairs that differ).
-pub fn segment_sum_mismatches(bridge: &DataFrame, segment_by: &[String]) -> Result<(usize, usize)> {
-    let totals = bridge
-        .clone()
-        .lazy()
-        .filter(col(SEGMENT_NAME).eq(lit(crate::segments::ALL)));
+pub fn segment_sum_mismatches(bridge: &DataFrame) -> Result<(usize, usize)> {
+    let totals = bridge.clone().lazy().filter(col(SEGMENT_NAME).eq(lit(ALL)));
     let sums = bridge
         .clone()
         .lazy()
-        .filter(col(SEGMENT_NAME).neq(lit(crate::segments::ALL)))
+        .filter(col(SEGMENT_NAME).neq(lit(ALL)))
         .group_by([col(MONTH), col(SEGMENT_NAME)])
         .agg(
             BRIDGE_COLUMNS
@@ -221,36 +209,38 @@ pub fn segment_sum_mismatches(bridge: &DataFrame, segment_by: &[String]) -> Resu
         .filter(differs.fill_null(lit(true)))
         .collect()?
         .height();
-    debug_assert!(joined.height() <= segment_by.len() * bridge.column(MONTH)?.n_unique()?);
     Ok((joined.height(), mismatched))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshots::{CENTS, CUSTOMER_ID, SUBSCRIPTION_ID};
     use crate::Month;
-
-    fn texts(frame: &DataFrame, column: &str) -> Vec<String> {
-        frame
-            .column(column)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .map(String::from)
-            .collect()
-    }
 
     #[test]
     fn classify_follows_the_table() {
-        assert_eq!(classify(true, 0, 100), Some(NEW));
-        assert_eq!(classify(false, 0, 100), Some(REACTIVATION));
-        assert_eq!(classify(false, 100, 150), Some(EXPANSION));
-        assert_eq!(classify(false, 150, 100), Some(CONTRACTION));
-        assert_eq!(classify(false, 100, 0), Some(CHURN));
-        assert_eq!(classify(false, 100, 100), Some(FLAT));
+        use Movement::*;
+        assert_eq!(classify(true, 0, 100), Some(New));
+        assert_eq!(classify(false, 0, 100), Some(Reactivation));
+        assert_eq!(classify(false, 100, 150), Some(Expansion));
+        assert_eq!(classify(false, 150, 100), Some(Contraction));
+        assert_eq!(classify(false, 100, 0), Some(Churn));
+        assert_eq!(classify(false, 100, 100), Some(Flat));
         assert_eq!(classify(false, 0, 0), None);
+    }
+
+    fn ledger(rows: &[(&str, i32, i64)], last: Month) -> (crate::ledger::Ledger, Timeline) {
+        let frame = df!(
+            CUSTOMER_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            SUBSCRIPTION_ID => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            crate::snapshots::MONTH => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            CENTS => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let first = Month(rows.iter().map(|r| r.1).min().unwrap());
+        let timeline = Timeline { first, last };
+        (crate::ledger::build(&frame, timeline, &[]).unwrap(), timeline)
     }
 
     /// One customer active Jan–Feb, gone in March, back in April at a higher
@@ -258,60 +248,44 @@ mod tests {
     #[test]
     fn gaps_become_churn_then_reactivation() {
         let jan = Month::from_ym(2024, 1);
-        let active = df!(
-            CUSTOMER_ID => ["c1", "c1", "c1"],
-            MONTH => [jan.0, jan.0 + 1, jan.0 + 3],
-            MRR => [1000_i64, 1200, 1500],
-        )
-        .unwrap();
-        let timeline = Timeline {
-            first: jan,
-            last: jan.plus(4),
-        };
-        let out = customer_months(active.lazy(), timeline).unwrap();
-        let movements = texts(&out, MOVEMENT);
-        assert_eq!(movements, ["new", "expansion", "churn", "reactivation", "churn"]);
-        let prev: Vec<_> = out
-            .column(PREV_MRR)
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        assert_eq!(prev, [0, 1000, 1200, 0, 1500]);
-        let months: Vec<_> = out.column(MONTH).unwrap().i32().unwrap().into_no_null_iter().collect();
-        assert_eq!(months, [jan.0, jan.0 + 1, jan.0 + 2, jan.0 + 3, jan.0 + 4]);
+        let (l, _) = ledger(
+            &[("c1", jan.0, 1000), ("c1", jan.0 + 1, 1200), ("c1", jan.0 + 3, 1500)],
+            jan.plus(4),
+        );
+        let names: Vec<_> = l.rows.movement.iter().map(|m| m.name()).collect();
+        assert_eq!(names, ["new", "expansion", "churn", "reactivation", "churn"]);
+        assert_eq!(l.rows.prev, [0, 1000, 1200, 0, 1500]);
+        assert_eq!(l.rows.month, [jan.0, jan.0 + 1, jan.0 + 2, jan.0 + 3, jan.0 + 4]);
     }
 
     #[test]
-    fn no_churn_row_past_the_as_of_month() {
+    fn no_churn_row_past_the_as_of_month_and_no_row_for_zero_customers() {
         let jan = Month::from_ym(2024, 1);
-        let active = df!(CUSTOMER_ID => ["a"], MONTH => [jan.0], MRR => [500_i64]).unwrap();
-        let out = customer_months(active.lazy(), Timeline { first: jan, last: jan }).unwrap();
-        assert_eq!(out.height(), 1);
+        let (l, _) = ledger(&[("a", jan.0, 500), ("trial", jan.0, 0)], jan);
+        assert_eq!(l.rows.month.len(), 1);
+        assert_eq!(l.names, ["a"]);
     }
 
     #[test]
-    fn expression_agrees_with_classify() {
-        let jan = Month::from_ym(2024, 1).0;
-        let cases = [(true, 0, 5), (false, 0, 5), (false, 5, 9), (false, 9, 5), (false, 5, 5)];
-        let frame = df!(
-            MONTH => cases.iter().map(|c| if c.0 { jan } else { jan + 1 }).collect::<Vec<_>>(),
-            COHORT_MONTH => vec![jan; cases.len()],
-            PREV_MRR => cases.iter().map(|c| c.1).collect::<Vec<_>>(),
-            MRR => cases.iter().map(|c| c.2).collect::<Vec<_>>(),
-        )
-        .unwrap();
-        let got = frame
-            .lazy()
-            .select([movement_expr().alias(MOVEMENT)])
-            .collect()
-            .unwrap();
-        let got = texts(&got, MOVEMENT);
-        let want: Vec<_> = cases
-            .iter()
-            .map(|c| classify(c.0, c.1, c.2).unwrap().to_string())
-            .collect();
-        assert_eq!(got, want);
+    fn bridge_sums_rows_into_months() {
+        let jan = Month::from_ym(2024, 1);
+        let (l, timeline) = ledger(
+            &[("a", jan.0, 500), ("a", jan.0 + 1, 700), ("b", jan.0 + 1, 100)],
+            jan.plus(1),
+        );
+        let keys = Keys::new(&l, timeline);
+        let b = bridge(&l, &keys, timeline).unwrap();
+        let col = |n: &str| {
+            b.column(n)
+                .unwrap()
+                .i64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(col("mrr_end"), [500, 800]);
+        assert_eq!(col("mrr_expansion"), [0, 200]);
+        assert_eq!(col("mrr_new"), [500, 100]);
+        assert_eq!(unreconciled(&b).unwrap(), 0);
     }
 }

@@ -5,107 +5,177 @@
 //! highest-MRR subscription that month (ties: smallest subscription_id as
 //! text); null becomes `(unknown)`. Because each customer sits in exactly one
 //! value per segment, additive columns of a segment sum to the totals.
-//! Tables carry the totals as `segment_name = 'all', segment_value = 'all'`.
+//! Tables carry the totals as `segment_name = 'all', segment_value = 'all'`,
+//! and report each value from its first month (its earliest cohort) on, so
+//! no month's rows depend on later data.
 
-use polars::prelude::*;
+use polars::prelude::PlHashMap;
 
-use crate::snapshots::{segment_column, CENTS, CUSTOMER_ID, MONTH, SUBSCRIPTION_ID};
-use crate::tables::{COHORT_MONTH, SEGMENT_NAME, SEGMENT_VALUE};
-use crate::Result;
+use crate::ledger::Ledger;
+use crate::month_close::Timeline;
 
 /// Segment name and value of the totals rows.
 pub const ALL: &str = "all";
 /// Segment value of a customer whose segment column was null.
 pub const UNKNOWN: &str = "(unknown)";
 
-/// One row per customer: [`CUSTOMER_ID`], [`COHORT_MONTH`] and one
-/// [`segment_column`] per segment.
-///
-/// `sub_months` has subscription rows with [`MONTH`], [`CENTS`] and the
-/// segment columns; `cohorts` has [`CUSTOMER_ID`] and [`COHORT_MONTH`].
-pub fn assign(sub_months: LazyFrame, cohorts: LazyFrame, segment_by: &[String]) -> LazyFrame {
-    let mut select = vec![col(CUSTOMER_ID), col(COHORT_MONTH).first()];
-    select.extend(segment_by.iter().map(|s| {
-        col(segment_column(s))
-            .cast(DataType::String)
-            .fill_null(lit(UNKNOWN))
-            .first()
-    }));
-    let aggs: Vec<Expr> = select.split_off(1);
-    sub_months
-        .join(
-            cohorts,
-            [col(CUSTOMER_ID)],
-            [col(CUSTOMER_ID)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col(MONTH).eq(col(COHORT_MONTH)))
-        .sort_by_exprs(
-            [col(CUSTOMER_ID), col(CENTS), col(SUBSCRIPTION_ID)],
-            SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
-        )
-        .group_by_stable([col(CUSTOMER_ID)])
-        .agg(aggs)
+/// The row whose segment values a customer takes: the highest MRR, ties to
+/// the smallest subscription_id (as text). Candidates are (cents,
+/// subscription_id, row).
+pub fn pick<'a>(candidates: impl Iterator<Item = (i64, &'a str, usize)>) -> Option<usize> {
+    candidates
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, _, row)| row)
 }
 
-/// Stacks `frame` once for the totals and once per segment, replacing the
-/// segment columns by [`SEGMENT_NAME`] and [`SEGMENT_VALUE`]; `keep` lists
-/// the other columns to carry.
-pub fn long(frame: LazyFrame, segment_by: &[String], keep: &[&str]) -> Result<LazyFrame> {
-    let carry = || keep.iter().map(|c| col(*c)).collect::<Vec<_>>();
-    let mut parts = Vec::with_capacity(segment_by.len() + 1);
-    let mut totals = carry();
-    totals.push(lit(ALL).alias(SEGMENT_NAME));
-    totals.push(lit(ALL).alias(SEGMENT_VALUE));
-    parts.push(frame.clone().select(totals));
-    for segment in segment_by {
-        let mut cols = carry();
-        cols.push(lit(segment.as_str()).alias(SEGMENT_NAME));
-        cols.push(col(segment_column(segment)).alias(SEGMENT_VALUE));
-        parts.push(frame.clone().select(cols));
-    }
-    Ok(concat(parts, UnionArgs::default())?)
+/// A segment column's values, index = code, in text order.
+#[derive(Debug, Clone)]
+pub struct Dictionary {
+    /// The segment column.
+    pub name: String,
+    /// Its values.
+    pub values: Vec<String>,
 }
 
-/// Name of the key column holding the month a segment value first appears.
-pub const FIRST_MONTH: &str = "first_month";
+/// Hands out codes for a segment's values as they are met.
+pub struct Builder {
+    name: String,
+    codes: PlHashMap<String, u32>,
+}
 
-/// Every (segment_name, segment_value) pair that has a customer, with the
-/// first month it has one (its earliest cohort), plus the totals pair from
-/// the first month of the timeline. Tables report a pair from its first
-/// month on, so a month's rows never depend on later data.
-pub fn keys(customers: &DataFrame, segment_by: &[String], first: crate::Month) -> Result<DataFrame> {
-    let cohorts = customers.column(COHORT_MONTH)?.i32()?;
-    let mut pairs: std::collections::BTreeMap<(String, String), i32> = std::collections::BTreeMap::new();
-    pairs.insert((ALL.to_string(), ALL.to_string()), first.0);
-    for segment in segment_by {
-        let values = customers.column(&segment_column(segment))?.str()?;
-        for (value, cohort) in values.iter().zip(cohorts.iter()) {
-            if let (Some(value), Some(cohort)) = (value, cohort) {
-                let first = pairs.entry((segment.clone(), value.to_string())).or_insert(cohort);
-                *first = (*first).min(cohort);
-            }
+impl Builder {
+    /// A builder for segment `name`.
+    pub fn new(name: &str) -> Self {
+        Builder {
+            name: name.to_string(),
+            codes: PlHashMap::default(),
         }
     }
-    let (mut names, mut values, mut firsts) = (Vec::new(), Vec::new(), Vec::new());
-    for ((name, value), month) in pairs {
-        names.push(name);
-        values.push(value);
-        firsts.push(month);
+
+    /// The code of a value (null is [`UNKNOWN`]).
+    pub fn code(&mut self, value: Option<&str>) -> u32 {
+        let value = value.unwrap_or(UNKNOWN);
+        if let Some(code) = self.codes.get(value) {
+            return *code;
+        }
+        let code = self.codes.len() as u32;
+        self.codes.insert(value.to_string(), code);
+        code
     }
-    Ok(DataFrame::new_infer_height(vec![
-        Column::new(SEGMENT_NAME.into(), names),
-        Column::new(SEGMENT_VALUE.into(), values),
-        Column::new(FIRST_MONTH.into(), firsts),
-    ])?)
+
+    /// The dictionary in text order, and the map from handed-out codes to its codes.
+    pub fn finish(self) -> (Dictionary, Vec<u32>) {
+        let mut values: Vec<(String, u32)> = self.codes.into_iter().collect();
+        values.sort();
+        let mut remap = vec![0; values.len()];
+        for (new, (_, old)) in values.iter().enumerate() {
+            remap[*old as usize] = new as u32;
+        }
+        (
+            Dictionary {
+                name: self.name,
+                values: values.into_iter().map(|(v, _)| v).collect(),
+            },
+            remap,
+        )
+    }
 }
 
-/// The (month, segment_name, segment_value) rows a monthly table reports:
-/// each pair from its first month through `last`.
-pub fn grid(keys: &DataFrame, months: impl Iterator<Item = crate::Month>) -> Result<LazyFrame> {
-    Ok(crate::exprs::months_frame(crate::tables::MONTH, months)?
-        .lazy()
-        .cross_join(keys.clone().lazy(), None)
-        .filter(col(crate::tables::MONTH).gt_eq(col(FIRST_MONTH)))
-        .select([col(crate::tables::MONTH), col(SEGMENT_NAME), col(SEGMENT_VALUE)]))
+/// The (segment_name, segment_value) keys of the aggregate tables: key 0 is
+/// the totals, then each segment's values in order.
+#[derive(Debug)]
+pub struct Keys {
+    /// Segment name of each key.
+    pub names: Vec<String>,
+    /// Segment value of each key.
+    pub values: Vec<String>,
+    /// First month each key is reported.
+    pub first: Vec<i32>,
+    /// Key index of code 0 of each segment.
+    offsets: Vec<usize>,
+}
+
+impl Keys {
+    /// The keys of a ledger.
+    pub fn new(ledger: &Ledger, timeline: Timeline) -> Keys {
+        let mut keys = Keys {
+            names: vec![ALL.into()],
+            values: vec![ALL.into()],
+            first: vec![timeline.first.0],
+            offsets: vec![],
+        };
+        for dict in &ledger.segments {
+            keys.offsets.push(keys.names.len());
+            for value in &dict.values {
+                keys.names.push(dict.name.clone());
+                keys.values.push(value.clone());
+                keys.first.push(i32::MAX);
+            }
+        }
+        let mut ks = Vec::new();
+        for c in 0..ledger.customers() {
+            keys.of(ledger, c, &mut ks);
+            for k in &ks[1..] {
+                keys.first[*k] = keys.first[*k].min(ledger.cohort[c]);
+            }
+        }
+        keys
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are no keys (never: the totals are always there).
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The keys customer `c` counts in: the totals and one value per segment.
+    pub fn of(&self, ledger: &Ledger, c: usize, out: &mut Vec<usize>) {
+        out.clear();
+        out.push(0);
+        for (s, offset) in self.offsets.iter().enumerate() {
+            out.push(offset + ledger.code(c, s) as usize);
+        }
+    }
+}
+
+/// Appends key columns of rows: `(month, key)` pairs become segment_name and
+/// segment_value strings.
+pub fn key_columns<'a>(keys: &'a Keys, rows: &[usize]) -> (Vec<&'a str>, Vec<&'a str>) {
+    (
+        rows.iter().map(|k| keys.names[*k].as_str()).collect(),
+        rows.iter().map(|k| keys.values[*k].as_str()).collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highest_mrr_wins_ties_go_to_the_smallest_id_as_text() {
+        assert_eq!(pick([(100, "b", 0), (300, "a", 1), (200, "c", 2)].into_iter()), Some(1));
+        assert_eq!(
+            pick([(300, "9", 0), (300, "10", 1)].into_iter()),
+            Some(1),
+            "\"10\" < \"9\" as text"
+        );
+        assert_eq!(pick(std::iter::empty()), None);
+    }
+
+    #[test]
+    fn dictionaries_are_in_text_order_and_null_is_unknown() {
+        let mut b = Builder::new("plan");
+        let codes: Vec<u32> = [Some("pro"), None, Some("basic"), Some("pro")]
+            .iter()
+            .map(|v| b.code(*v))
+            .collect();
+        let (dict, remap) = b.finish();
+        assert_eq!(dict.values, ["(unknown)", "basic", "pro"]);
+        let final_codes: Vec<u32> = codes.iter().map(|c| remap[*c as usize]).collect();
+        assert_eq!(final_codes, [2, 0, 1, 2]);
+    }
 }

@@ -10,11 +10,12 @@
 
 use polars::prelude::*;
 
-use crate::exprs::{count_if, min2, ratio, sum_if, zero_fill};
+use crate::ledger::Ledger;
 use crate::month_close::Timeline;
-use crate::snapshots::{segment_column, CUSTOMER_ID};
-use crate::tables::{MONTH, MRR, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS};
-use crate::{segments, Result};
+use crate::movements::ratio;
+use crate::segments::{key_columns, Keys};
+use crate::tables::{MONTH, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS};
+use crate::Result;
 
 /// The windows reported, in months.
 pub const WINDOWS: [i32; 3] = [1, 3, 12];
@@ -30,95 +31,97 @@ const ADDITIVE: [&str; 8] = [
     "gross_retained_mrr",
 ];
 
-/// The nrr_summary table (working types). `active` holds customer-months with
-/// MRR > 0 ([`CUSTOMER_ID`], [`MONTH`], [`MRR`] in cents) and the customers'
-/// segment columns; `keys` the (segment_name, segment_value) pairs to report.
-pub fn summary(active: LazyFrame, keys: &DataFrame, timeline: Timeline, segment_by: &[String]) -> Result<DataFrame> {
-    let mut parts = Vec::new();
-    for w in WINDOWS {
-        let first = timeline.first.plus(w);
-        if first > timeline.last {
-            continue;
-        }
-        let mut base_cols = vec![
-            col(CUSTOMER_ID),
-            (col(MONTH) + lit(w)).alias(MONTH),
-            col(MRR).alias("base"),
-        ];
-        base_cols.extend(segment_by.iter().map(|s| col(segment_column(s))));
-        let base = active
-            .clone()
-            .select(base_cols)
-            .filter(col(MONTH).lt_eq(lit(timeline.last.0)));
-        let current = active
-            .clone()
-            .select([col(CUSTOMER_ID), col(MONTH), col(MRR).alias("current")]);
-        let joined = base
-            .join(
-                current,
-                [col(CUSTOMER_ID), col(MONTH)],
-                [col(CUSTOMER_ID), col(MONTH)],
-                JoinArgs::new(JoinType::Left),
-            )
-            .with_column(col("current").fill_null(lit(0_i64)));
-        let long = segments::long(joined, segment_by, &[MONTH, "base", "current"])?;
-        let keys_cols = [col(MONTH), col(SEGMENT_NAME), col(SEGMENT_VALUE)];
-        let (base, cur) = (|| col("base"), || col("current"));
-        let sums = long.group_by(keys_cols.clone()).agg([
-            len().cast(DataType::Int64).alias("base_customers"),
-            count_if(cur().gt(lit(0))).alias("retained_customers"),
-            base().sum().alias("base_mrr"),
-            sum_if(cur().gt(base()), cur() - base()).alias("expansion_mrr"),
-            sum_if(cur().gt(lit(0)).and(cur().lt(base())), base() - cur()).alias("contraction_mrr"),
-            sum_if(cur().eq(lit(0)), base()).alias("churn_mrr"),
-            cur().sum().alias("retained_mrr"),
-            min2(cur(), base()).sum().alias("gross_retained_mrr"),
-        ]);
-        let grid = segments::grid(keys, first.through(timeline.last))?.with_column(lit(w as i64).alias(WINDOW_MONTHS));
-        parts.push(
-            grid.join(sums, keys_cols.clone(), keys_cols, JoinArgs::new(JoinType::Left))
-                .with_columns(zero_fill(&ADDITIVE))
-                .with_columns([
-                    ratio(col("retained_mrr"), col("base_mrr")).alias("nrr"),
-                    ratio(col("gross_retained_mrr"), col("base_mrr")).alias("grr"),
-                ]),
-        );
-    }
-    if parts.is_empty() {
-        // A one-month timeline has no window; keep the schema.
-        return empty(keys);
-    }
-    Ok(concat(parts, UnionArgs::default())?.collect()?)
+/// One base customer's contribution, in [`ADDITIVE`] order.
+fn contribution(base: i64, cur: i64) -> [i64; 8] {
+    [
+        1,
+        i64::from(cur > 0),
+        base,
+        if cur > base { cur - base } else { 0 },
+        if cur > 0 && cur < base { base - cur } else { 0 },
+        if cur == 0 { base } else { 0 },
+        cur,
+        cur.min(base),
+    ]
 }
 
-fn empty(keys: &DataFrame) -> Result<DataFrame> {
-    let mut cols = vec![
-        Column::new_empty(MONTH.into(), &DataType::Int32),
-        Column::new_empty(WINDOW_MONTHS.into(), &DataType::Int64),
-        keys.column(SEGMENT_NAME)?.clear(),
-        keys.column(SEGMENT_VALUE)?.clear(),
+/// The nrr_summary table (working types).
+pub fn summary(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
+    let (months, nk, first, last) = (timeline.len(), keys.len(), timeline.first.0, timeline.last.0);
+    let mut acc = vec![[0_i64; 8]; WINDOWS.len() * months * nk];
+    let (mut ks, mut active) = (Vec::new(), Vec::new());
+    for c in 0..ledger.customers() {
+        keys.of(ledger, c, &mut ks);
+        active.clear();
+        active.extend(
+            ledger
+                .rows_of(c)
+                .filter(|r| ledger.rows.mrr[*r] > 0)
+                .map(|r| (ledger.rows.month[r], ledger.rows.mrr[r])),
+        );
+        for (wi, w) in WINDOWS.iter().enumerate() {
+            for &(b, base) in &active {
+                let m = b + w;
+                if m > last {
+                    break;
+                }
+                let cur = active
+                    .binary_search_by_key(&m, |(month, _)| *month)
+                    .map(|i| active[i].1)
+                    .unwrap_or(0);
+                let add = contribution(base, cur);
+                for k in &ks {
+                    let cell = &mut acc[(wi * months + (m - first) as usize) * nk + k];
+                    for (a, v) in cell.iter_mut().zip(add) {
+                        *a += v;
+                    }
+                }
+            }
+        }
+    }
+    let (mut month_col, mut window_col, mut key_rows, mut values) = (vec![], vec![], vec![], vec![Vec::new(); 8]);
+    for (wi, w) in WINDOWS.iter().enumerate() {
+        for month in first + w..=last {
+            for k in (0..nk).filter(|k| keys.first[*k] <= month) {
+                month_col.push(month);
+                window_col.push(i64::from(*w));
+                key_rows.push(k);
+                for (col, v) in values
+                    .iter_mut()
+                    .zip(acc[(wi * months + (month - first) as usize) * nk + k])
+                {
+                    col.push(v);
+                }
+            }
+        }
+    }
+    let (names, vals) = key_columns(keys, &key_rows);
+    let nrr: Vec<Option<f64>> = (0..month_col.len())
+        .map(|i| ratio(values[6][i], values[2][i]))
+        .collect();
+    let grr: Vec<Option<f64>> = (0..month_col.len())
+        .map(|i| ratio(values[7][i], values[2][i]))
+        .collect();
+    let mut columns = vec![
+        Column::new(MONTH.into(), month_col),
+        Column::new(WINDOW_MONTHS.into(), window_col),
+        Column::new(SEGMENT_NAME.into(), names),
+        Column::new(SEGMENT_VALUE.into(), vals),
     ];
-    cols.extend(
-        ADDITIVE
-            .iter()
-            .map(|n| Column::new_empty((*n).into(), &DataType::Int64)),
-    );
-    cols.extend(
-        ["nrr", "grr"]
-            .iter()
-            .map(|n| Column::new_empty((*n).into(), &DataType::Float64)),
-    );
-    Ok(DataFrame::new(0, cols)?)
+    columns.extend(ADDITIVE.iter().zip(values).map(|(n, v)| Column::new((*n).into(), v)));
+    columns.push(Column::new("nrr".into(), nrr));
+    columns.push(Column::new("grr".into(), grr));
+    Ok(DataFrame::new_infer_height(columns)?)
 }
 
 /// NRR from a bridge's parts, the textbook formula.
 pub fn nrr(start: i64, expansion: i64, contraction: i64, churn: i64) -> Option<f64> {
-    (start > 0).then(|| (start + expansion - contraction - churn) as f64 / start as f64)
+    ratio(start + expansion - contraction - churn, start)
 }
 
 /// GRR from a bridge's parts.
 pub fn grr(start: i64, contraction: i64, churn: i64) -> Option<f64> {
-    (start > 0).then(|| (start - contraction - churn) as f64 / start as f64)
+    ratio(start - contraction - churn, start)
 }
 
 #[cfg(test)]
@@ -134,5 +137,13 @@ mod tests {
         assert_eq!(nrr(10_000 * k, 1_500 * k, 300 * k, 700 * k), Some(1.05));
         assert_eq!(grr(1_000 * k, 20 * k, 30 * k), Some(0.95));
         assert_eq!(nrr(0, 10, 0, 0), None);
+    }
+
+    #[test]
+    fn a_base_customer_counts_its_net_change_only() {
+        // 100 -> (dip) -> 130 over the window: expansion 30, no contraction.
+        assert_eq!(contribution(100, 130), [1, 1, 100, 30, 0, 0, 130, 100]);
+        assert_eq!(contribution(100, 0), [1, 0, 100, 0, 0, 100, 0, 0]);
+        assert_eq!(contribution(100, 60), [1, 1, 100, 0, 40, 0, 60, 60]);
     }
 }

@@ -217,6 +217,14 @@ pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec
                 .is_none_or(|d| d <= until)
         });
     }
+    if files.is_empty() {
+        return Err(Error::EmptyInput {
+            path: format!(
+                "{input} (no snapshot on or before {})",
+                opts.until.map(|d| d.to_string()).unwrap_or_default()
+            ),
+        });
+    }
     let opened = files.iter().map(|f| open(&root, f)).collect::<Result<Vec<_>>>()?;
     let schemas: Vec<&Schema> = opened.iter().map(|o| &o.schema).collect();
 

@@ -310,7 +310,7 @@ impl Location {
                     } else {
                         empty = false;
                     }
-                } else if name.starts_with('.') && name.contains(".tmp-") {
+                } else if name.starts_with('.') && name.contains(".tmp-") && !writer_alive(&name) {
                     fs_err::remove_file(&path).map_err(|e| Error::io("removing", &path, e))?;
                 } else {
                     empty = false;
@@ -323,6 +323,13 @@ impl Location {
             _ => Ok(()),
         }
     }
+}
+
+/// Whether the process that names a temporary file (`.name.tmp-PID`) still
+/// runs, so a concurrent writer's file is left alone.
+fn writer_alive(name: &str) -> bool {
+    let pid = name.rsplit(".tmp-").next().and_then(|p| p.parse::<u32>().ok());
+    pid.is_some_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists())
 }
 
 impl Remote {

@@ -150,3 +150,17 @@ def test_json_logs_name_files_rows_stages_and_tables(backfill_input, tmp_path):
     assert {"read", "month_close", "currency", "customer_months", "movements", "windows", "cohorts", "write"} <= stages
     assert all("time.busy" in e["fields"] for e in events if e["fields"].get("message") == "close")
     assert "manifest written" in messages
+
+
+def test_config_file_reads_variables_from_the_environment(backfill_input, tmp_path):
+    import os
+    _, data, full = backfill_input
+    config = tmp_path / "job.toml"
+    config.write_text('input = "${NRR_TEST_DATA}/snapshots"\nfx_rates = "${NRR_TEST_DATA}/fx_rates.parquet"\n'
+                      'output = "${NRR_TEST_OUT}"\nsegment_by = ["plan", "region"]\n')
+    env = dict(os.environ, NRR_TEST_DATA=str(data), NRR_TEST_OUT=str(tmp_path / "out"))
+    subprocess.run([NRR, "--quiet", "run", "--config", config], env=env, check=True)
+    assert tables_only(files(tmp_path / "out")) == full
+    env.pop("NRR_TEST_OUT")
+    r = subprocess.run([NRR, "--quiet", "run", "--config", config], env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "NRR_TEST_OUT is not set" in r.stderr, r.stderr
