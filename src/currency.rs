@@ -10,7 +10,7 @@
 
 use polars::prelude::*;
 
-use crate::snapshots::{Snapshots, CENTS, CURRENCY, FILE, MONTH, MRR, SUBSCRIPTION_ID};
+use crate::snapshots::{Snapshots, CENTS, CURRENCY, FILE, MONTH, MRR, STATUS, SUBSCRIPTION_ID};
 use crate::{Error, Month, Result};
 
 /// Name of the FX rate column in [`FxRates::rates`] and on converted rows.
@@ -182,41 +182,91 @@ impl FxRates {
     }
 }
 
-/// Adds [`CENTS`] (reporting-currency cents) to subscription-month rows with
-/// columns [`MONTH`], [`CURRENCY`], [`MRR`]. The reporting currency converts
-/// at exactly 1; any other currency needs a rate for that month.
-pub fn add_cents(rows: DataFrame, fx: Option<&FxRates>, reporting: &str, snapshots: &Snapshots) -> Result<DataFrame> {
-    let lf = rows.lazy();
-    let lf = match fx {
-        Some(fx) => lf.join(
-            fx.rates.clone().lazy(),
-            [col(MONTH), col(CURRENCY)],
-            [col(MONTH), col(CURRENCY)],
-            JoinArgs::new(JoinType::Left),
-        ),
-        None => lf.with_column(lit(NULL).cast(DataType::Float64).alias(RATE)),
-    };
-    let mut rows = lf
-        .with_column(
-            when(col(CURRENCY).eq(lit(reporting)))
-                .then(lit(1.0))
-                .otherwise(col(RATE))
-                .alias(RATE),
-        )
-        .collect()?;
+/// (month, currency, status, rate) of a row already decided.
+type RowKey<'a> = (Option<i32>, Option<&'a str>, Option<&'a str>, Option<Decimal>);
 
-    let missing = rows
-        .clone()
-        .lazy()
-        .filter(col(RATE).is_null())
-        .group_by([col(MONTH), col(CURRENCY)])
-        .agg([len().alias("rows"), col(SUBSCRIPTION_ID).min(), col(FILE).min()])
-        .sort([MONTH, CURRENCY], Default::default())
-        .limit(1)
-        .collect()?;
-    if missing.height() > 0 {
-        let currency = crate::snapshots::str_at(&missing, CURRENCY);
-        let month = Month(missing.column(MONTH)?.i32()?.get(0).unwrap_or_default());
+/// Reporting-currency cents of each close row, with columns [`MONTH`],
+/// [`CURRENCY`], [`STATUS`], [`MRR`]: 0 for a row whose status counts zero
+/// (it needs no rate), else its amount at that month's rate. The reporting
+/// currency converts at exactly 1; any other currency needs a rate.
+pub fn row_cents(
+    rows: &DataFrame,
+    fx: Option<&FxRates>,
+    reporting: &str,
+    snapshots: &Snapshots,
+) -> Result<Int64Chunked> {
+    let months = rows.column(MONTH)?.i32()?;
+    let currencies = rows.column(CURRENCY)?.str()?;
+    let statuses = rows.column(STATUS)?.str()?;
+    let mut rates: PlHashMap<(i32, String), Decimal> = PlHashMap::default();
+    if let Some(fx) = fx {
+        let (m, c, r) = (
+            fx.rates.column(MONTH)?.i32()?,
+            fx.rates.column(CURRENCY)?.str()?,
+            fx.rates.column(RATE)?.f64()?,
+        );
+        for i in 0..fx.rates.height() {
+            if let (Some(m), Some(c), Some(rate)) = (m.get(i), c.get(i), r.get(i).and_then(Decimal::from_f64)) {
+                rates.insert((m, c.to_string()), rate);
+            }
+        }
+    }
+    // Few distinct statuses, currencies and months: decide each once, and
+    // reuse the decision while consecutive rows repeat it.
+    let mut counts: PlHashMap<Option<&str>, bool> = PlHashMap::default();
+    let mut codes: PlHashMap<&str, usize> = PlHashMap::default();
+    let mut code_names: Vec<String> = Vec::new();
+    let mut decided: PlHashMap<(i32, usize), Option<Decimal>> = PlHashMap::default();
+    let mut missing: std::collections::BTreeMap<(i32, String), (usize, usize)> = std::collections::BTreeMap::new();
+    let mut row_rates: Vec<Option<Decimal>> = Vec::with_capacity(rows.height());
+    // (month, currency, status) of the previous row and the rate decided for it.
+    let mut last: Option<RowKey> = None;
+    for (i, ((month, currency), status)) in months.iter().zip(currencies.iter()).zip(statuses.iter()).enumerate() {
+        if let Some((m, c, st, rate)) = last {
+            if m == month && c == currency && st == status {
+                if rate.is_none() && crate::snapshots::status_counts(status) {
+                    missing
+                        .entry((
+                            month.unwrap_or_default(),
+                            code_names[codes[currency.unwrap_or(reporting)]].clone(),
+                        ))
+                        .or_insert((0, i))
+                        .0 += 1;
+                }
+                row_rates.push(rate);
+                continue;
+            }
+        }
+        let rate = if !*counts
+            .entry(status)
+            .or_insert_with(|| crate::snapshots::status_counts(status))
+        {
+            None
+        } else {
+            let raw = currency.unwrap_or(reporting);
+            let code = *codes.entry(raw).or_insert_with(|| {
+                code_names.push(raw.trim().to_ascii_uppercase());
+                code_names.len() - 1
+            });
+            let month = month.unwrap_or_default();
+            let rate = *decided.entry((month, code)).or_insert_with(|| {
+                let name = &code_names[code];
+                if name == reporting {
+                    Some(Decimal::ONE)
+                } else {
+                    rates.get(&(month, name.clone())).copied()
+                }
+            });
+            if rate.is_none() {
+                missing.entry((month, code_names[code].clone())).or_insert((0, i)).0 += 1;
+            }
+            rate
+        };
+        last = Some((month, currency, status, rate));
+        row_rates.push(rate);
+    }
+    if let Some(((month, currency), (count, row))) = missing.into_iter().next() {
+        let month = Month(month);
         let fix = match fx {
             Some(fx) => format!(
                 "Add a row (month = {}, currency = {currency}, rate = <{reporting} per {currency}>) to '{}'",
@@ -230,30 +280,29 @@ pub fn add_cents(rows: DataFrame, fx: Option<&FxRates>, reporting: &str, snapsho
         return Err(Error::MissingFxRate {
             currency,
             month,
-            rows: missing
-                .column("rows")?
-                .cast(&DataType::UInt64)?
-                .u64()?
-                .get(0)
-                .unwrap_or(0) as usize,
-            subscription_id: crate::snapshots::str_at(&missing, SUBSCRIPTION_ID),
-            path: snapshots.file(crate::snapshots::u32_at(&missing, FILE)),
+            rows: count,
+            subscription_id: rows
+                .column(SUBSCRIPTION_ID)?
+                .str()?
+                .get(row)
+                .unwrap_or_default()
+                .to_string(),
+            path: snapshots.file(rows.column(FILE)?.u32()?.get(row)),
             fix,
         });
     }
-
-    let cents = to_cents(rows.column(MRR)?.as_materialized_series(), rows.column(RATE)?.f64()?)?;
-    rows.with_column(cents.with_name(CENTS.into()).into_column())?;
-    Ok(rows)
+    to_cents(rows.column(MRR)?.as_materialized_series(), &row_rates)
 }
 
-/// Converts amounts (`Float64`, `Decimal` or integer) at per-row rates to cents.
-pub fn to_cents(amounts: &Series, rates: &Float64Chunked) -> Result<Int64Chunked> {
+/// Converts amounts (`Float64`, `Decimal` or integer) at per-row rates to
+/// cents; a row without a rate is 0 (its status counts zero).
+pub fn to_cents(amounts: &Series, rates: &[Option<Decimal>]) -> Result<Int64Chunked> {
     let overflow = || Error::Invariant("an MRR value times its FX rate overflowed 128-bit arithmetic".into());
-    let rate_of = |r: Option<f64>| r.and_then(Decimal::from_f64).ok_or_else(overflow);
-    let convert = |amount: Option<Decimal>, rate: Option<f64>| -> Result<i64> {
-        let amount = amount.ok_or_else(overflow)?;
-        amount.times_rate_in_cents(rate_of(rate)?).ok_or_else(overflow)
+    let convert = |amount: Option<Decimal>, rate: &Option<Decimal>| -> Result<i64> {
+        match rate {
+            None => Ok(0),
+            Some(rate) => amount.and_then(|a| a.times_rate_in_cents(*rate)).ok_or_else(overflow),
+        }
     };
     let out: Vec<i64> = match amounts.dtype() {
         DataType::Decimal(_, scale) => {
@@ -261,7 +310,7 @@ pub fn to_cents(amounts: &Series, rates: &Float64Chunked) -> Result<Int64Chunked
             let units = amounts.decimal()?.physical();
             units
                 .iter()
-                .zip(rates.iter())
+                .zip(rates)
                 .map(|(u, r)| convert(u.map(|units| Decimal { units, scale }), r))
                 .collect::<Result<_>>()?
         }
@@ -270,7 +319,7 @@ pub fn to_cents(amounts: &Series, rates: &Float64Chunked) -> Result<Int64Chunked
             values
                 .f64()?
                 .iter()
-                .zip(rates.iter())
+                .zip(rates)
                 .map(|(v, r)| convert(v.and_then(Decimal::from_f64), r))
                 .collect::<Result<_>>()?
         }
@@ -279,7 +328,7 @@ pub fn to_cents(amounts: &Series, rates: &Float64Chunked) -> Result<Int64Chunked
             values
                 .i64()?
                 .iter()
-                .zip(rates.iter())
+                .zip(rates)
                 .map(|(v, r)| {
                     convert(
                         v.map(|units| Decimal {
@@ -351,7 +400,7 @@ mod tests {
 
     #[test]
     fn decimal_and_integer_columns_convert_exactly() {
-        let rates = Float64Chunked::from_vec("r".into(), vec![1.0, 0.5]);
+        let rates = [Some(Decimal::ONE), Decimal::from_f64(0.5)];
         let dec = Int128Chunked::from_vec("m".into(), vec![123_456, 1])
             .into_decimal(18, 3)
             .unwrap()

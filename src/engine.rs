@@ -58,9 +58,16 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
     let timeline = closed.timeline;
 
     let sub_months = info_span!("currency").in_scope(|| -> Result<DataFrame> {
-        snapshots::validate(&closed.rows, input)?;
-        let counted = snapshots::counted(closed.rows.lazy()).collect()?;
-        let converted = currency::add_cents(counted, fx, &opts.reporting_currency, input)?;
+        // The checks and the conversion read the same rows: run them side by side.
+        let (checked, cents) = std::thread::scope(|scope| {
+            let check = scope.spawn(|| snapshots::validate(&closed.rows, input));
+            let cents = currency::row_cents(&closed.rows, fx, &opts.reporting_currency, input);
+            (check.join().expect("validation thread"), cents)
+        });
+        checked?;
+        let cents = cents?;
+        let mut converted = closed.rows;
+        converted.with_column(cents.into_column())?;
         tracing::info!(rows = converted.height(), "subscription-months converted to cents");
         Ok(converted)
     })?;
@@ -76,7 +83,8 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
     })?;
     drop(sub_months);
     let keys = Keys::new(&ledger, timeline);
-    let customer_months = ledger::customer_months(&ledger, &opts.segment_by)?;
+    let customer_months =
+        info_span!("customer_months_table").in_scope(|| ledger::customer_months(&ledger, &opts.segment_by))?;
 
     let mut checks = Checks::default();
     let mrr_movements = info_span!("movements").in_scope(|| -> Result<DataFrame> {

@@ -72,41 +72,29 @@ impl Ledger {
 /// [`SUBSCRIPTION_ID`], [`MONTH`], [`CENTS`] and the segment columns.
 pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) -> Result<Ledger> {
     let n = sub_months.height();
-    let customer = sub_months.column(CUSTOMER_ID)?.str()?.rechunk();
-    let subscription = sub_months.column(SUBSCRIPTION_ID)?.str()?.rechunk();
+    let started = std::time::Instant::now();
+    // Text columns are read in order or at few rows: no need to rechunk them.
+    let customer = sub_months.column(CUSTOMER_ID)?.str()?;
+    let subscription = sub_months.column(SUBSCRIPTION_ID)?.str()?;
     let months = sub_months.column(MONTH)?.i32()?.rechunk();
     let cents = sub_months.column(CENTS)?.i64()?.rechunk();
     let months = months.cont_slice()?;
     let cents = cents.cont_slice()?;
-    let segment_values: Vec<StringChunked> = segment_by
+    let segment_values: Vec<&StringChunked> = segment_by
         .iter()
-        .map(|s| Ok(sub_months.column(&segment_column(s))?.str()?.rechunk().into_owned()))
+        .map(|s| Ok(sub_months.column(&segment_column(s))?.str()?))
         .collect::<Result<_>>()?;
 
-    // Dense ids in text order: first by appearance, then renumbered.
-    let mut ids: PlHashMap<&str, u32> = PlHashMap::default();
-    let mut first_seen: Vec<&str> = Vec::new();
-    let mut row_ids = Vec::with_capacity(n);
-    for name in customer.iter() {
-        let name = name.ok_or_else(|| Error::Invariant("null customer_id after validation".into()))?;
-        let next = first_seen.len() as u32;
-        let id = *ids.entry(name).or_insert_with(|| {
-            first_seen.push(name);
-            next
-        });
-        row_ids.push(id);
-    }
-    let mut order: Vec<u32> = (0..first_seen.len() as u32).collect();
-    order.sort_unstable_by(|a, b| first_seen[*a as usize].cmp(first_seen[*b as usize]));
-    let mut rank = vec![0_u32; first_seen.len()];
-    for (r, id) in order.iter().enumerate() {
-        rank[*id as usize] = r as u32;
-    }
-
+    let (row_ids, names) = dense_ids(customer)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        customers = names.len(),
+        "customer ids"
+    );
     // Counting sort of row indices by customer.
-    let mut bucket_starts = vec![0_usize; first_seen.len() + 1];
+    let mut bucket_starts = vec![0_usize; names.len() + 1];
     for id in &row_ids {
-        bucket_starts[rank[*id as usize] as usize + 1] += 1;
+        bucket_starts[*id as usize + 1] += 1;
     }
     for i in 1..bucket_starts.len() {
         bucket_starts[i] += bucket_starts[i - 1];
@@ -114,18 +102,19 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
     let mut fill = bucket_starts.clone();
     let mut by_customer = vec![0_u32; n];
     for (row, id) in row_ids.iter().enumerate() {
-        let c = rank[*id as usize] as usize;
+        let c = *id as usize;
         by_customer[fill[c]] = row as u32;
         fill[c] += 1;
     }
     drop(row_ids);
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "rows bucketed by customer");
 
     let mut dictionaries: Vec<segments::Builder> = segment_by.iter().map(|s| segments::Builder::new(s)).collect();
     let mut ledger = Ledger::default();
     ledger.starts.push(0);
     let mut month_sums: Vec<(i32, i64)> = Vec::new();
     let mut raw_codes: Vec<u32> = Vec::new();
-    for c in 0..first_seen.len() {
+    for c in 0..names.len() {
         let mut rows: Vec<u32> = by_customer[bucket_starts[c]..bucket_starts[c + 1]].to_vec();
         rows.sort_unstable_by_key(|r| months[*r as usize]);
         month_sums.clear();
@@ -140,7 +129,7 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
             continue; // never paid: not a customer of any table
         };
         let id = ledger.names.len() as u32;
-        ledger.names.push(first_seen[order[c] as usize].to_string());
+        ledger.names.push(names[c].to_string());
         ledger.cohort.push(cohort);
         ledger.cohort_mrr.push(cohort_mrr);
 
@@ -193,6 +182,53 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
     Ok(ledger)
 }
 
+/// Dense customer ids in text order: each half of the rows is hashed on its
+/// own thread, then the two name lists are merged and sorted.
+fn dense_ids(customer: &StringChunked) -> Result<(Vec<u32>, Vec<&str>)> {
+    fn local<'a>(part: impl Iterator<Item = Option<&'a str>>, len: usize) -> Result<(Vec<u32>, Vec<&'a str>)> {
+        let mut ids: PlHashMap<&str, u32> = PlHashMap::default();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut out = Vec::with_capacity(len);
+        let mut last: Option<(&str, u32)> = None;
+        for name in part {
+            let name = name.ok_or_else(|| Error::Invariant("null customer_id after validation".into()))?;
+            // Exports usually list a customer's subscriptions together.
+            let id = match last {
+                Some((prev, id)) if prev == name => id,
+                _ => *ids.entry(name).or_insert_with(|| {
+                    seen.push(name);
+                    seen.len() as u32 - 1
+                }),
+            };
+            last = Some((name, id));
+            out.push(id);
+        }
+        Ok((out, seen))
+    }
+    let half = customer.len() / 2;
+    let (ra, rb) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| local(customer.iter().take(half), half));
+        let second = local(customer.iter().skip(half), customer.len() - half);
+        (first.join().expect("id thread"), second)
+    });
+    let ((mut ids_a, names_a), (ids_b, names_b)) = (ra?, rb?);
+    let mut names: Vec<&str> = names_a.iter().chain(&names_b).copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    let global = |local: &[&str]| -> Vec<u32> {
+        local
+            .iter()
+            .map(|n| names.binary_search(n).expect("name merged") as u32)
+            .collect()
+    };
+    let (map_a, map_b) = (global(&names_a), global(&names_b));
+    for id in ids_a.iter_mut() {
+        *id = map_a[*id as usize];
+    }
+    ids_a.extend(ids_b.iter().map(|id| map_b[*id as usize]));
+    Ok((ids_a, names))
+}
+
 fn push_row(rows: &mut Rows, customer: u32, month: i32, mrr: i64, prev: i64, is_cohort_month: bool) {
     let movement = classify(is_cohort_month, prev, mrr).expect("a ledger row has MRR or previous MRR");
     rows.customer.push(customer);
@@ -224,15 +260,20 @@ pub fn customer_months(ledger: &Ledger, segment_by: &[String]) -> Result<DataFra
         order[*slot] = i;
         *slot += 1;
     }
-    let pick_i64 = |v: &Vec<i64>| order.iter().map(|i| v[*i]).collect::<Vec<_>>();
+    // Gather through Polars: the text columns are taken from small
+    // dictionaries (names, movements, segment values) by index.
+    let order_idx = IdxCa::from_vec("order".into(), order.iter().map(|i| *i as IdxSize).collect());
+    let take = |values: Vec<i64>| -> Result<Column> {
+        Ok(Int64Chunked::from_vec("".into(), values)
+            .take(&order_idx)?
+            .into_column())
+    };
+    let by_row = |f: &dyn Fn(usize) -> IdxSize| IdxCa::from_vec("idx".into(), order.iter().map(|i| f(*i)).collect());
+    let names = StringChunked::from_iter_values("".into(), ledger.names.iter().map(String::as_str));
+    let customer_idx = by_row(&|i| rows.customer[i] as IdxSize);
+    let movement_names = StringChunked::from_iter_values("".into(), Movement::ALL.iter().map(|m| m.name()));
     let mut columns = vec![
-        Column::new(
-            CUSTOMER_ID.into(),
-            order
-                .iter()
-                .map(|i| ledger.names[rows.customer[*i] as usize].as_str())
-                .collect::<Vec<_>>(),
-        ),
+        names.take(&customer_idx)?.with_name(CUSTOMER_ID.into()).into_column(),
         Column::new(
             crate::tables::MONTH.into(),
             order.iter().map(|i| rows.month[*i]).collect::<Vec<_>>(),
@@ -244,22 +285,17 @@ pub fn customer_months(ledger: &Ledger, segment_by: &[String]) -> Result<DataFra
                 .map(|i| ledger.cohort[rows.customer[*i] as usize])
                 .collect::<Vec<_>>(),
         ),
-        Column::new(crate::tables::MRR.into(), pick_i64(&rows.mrr)),
-        Column::new(crate::tables::PREV_MRR.into(), pick_i64(&rows.prev)),
-        Column::new(
-            crate::tables::MOVEMENT.into(),
-            order.iter().map(|i| rows.movement[*i].name()).collect::<Vec<_>>(),
-        ),
+        take(rows.mrr.clone())?.with_name(crate::tables::MRR.into()),
+        take(rows.prev.clone())?.with_name(crate::tables::PREV_MRR.into()),
+        movement_names
+            .take(&by_row(&|i| rows.movement[i] as IdxSize))?
+            .with_name(crate::tables::MOVEMENT.into())
+            .into_column(),
     ];
     for (s, name) in segment_by.iter().enumerate() {
-        let values = &ledger.segments[s].values;
-        columns.push(Column::new(
-            name.as_str().into(),
-            order
-                .iter()
-                .map(|i| values[ledger.code(rows.customer[*i] as usize, s) as usize].as_str())
-                .collect::<Vec<_>>(),
-        ));
+        let values = StringChunked::from_iter_values("".into(), ledger.segments[s].values.iter().map(String::as_str));
+        let codes = by_row(&|i| ledger.code(rows.customer[i] as usize, s) as IdxSize);
+        columns.push(values.take(&codes)?.with_name(name.as_str().into()).into_column());
     }
     Ok(DataFrame::new_infer_height(columns)?)
 }

@@ -123,19 +123,16 @@ pub fn close(snapshots: &Snapshots, as_of: Option<Month>) -> Result<Closed> {
         .values()
         .map(|d| crate::month::date_to_epoch_days(*d))
         .collect();
-    let close_frame =
-        DataFrame::new_infer_height(vec![Column::new(SNAPSHOT_DATE.into(), days).cast(&DataType::Date)?])?;
+    // A filter (not a join) so Polars pushes it into each file's scan, where
+    // row-group statistics skip days that are no month's close.
+    let close_days = Series::new("close".into(), days).cast(&DataType::Date)?;
     let rows = snapshots
         .frame
         .clone()
-        .join(
-            close_frame.lazy(),
-            [col(SNAPSHOT_DATE)],
-            [col(SNAPSHOT_DATE)],
-            JoinArgs::new(JoinType::Semi),
-        )
+        .filter(col(SNAPSHOT_DATE).is_in(lit(close_days).implode(false), false))
         .with_column(month_of(col(SNAPSHOT_DATE)).alias(MONTH))
         .collect()?;
+
     let rows_read: u64 = per_month
         .column("rows")?
         .cast(&DataType::UInt64)?

@@ -43,6 +43,16 @@ pub enum Movement {
 }
 
 impl Movement {
+    /// Every movement, in discriminant order.
+    pub const ALL: [Movement; 6] = [
+        Movement::New,
+        Movement::Reactivation,
+        Movement::Expansion,
+        Movement::Contraction,
+        Movement::Churn,
+        Movement::Flat,
+    ];
+
     /// The name written in customer_months.movement.
     pub fn name(self) -> &'static str {
         match self {

@@ -148,50 +148,114 @@ pub fn validate(rows: &DataFrame, snapshots: &Snapshots) -> Result<()> {
         });
     }
 
-    let dups = rows
-        .clone()
-        .lazy()
-        .group_by([col(SNAPSHOT_DATE), col(SUBSCRIPTION_ID)])
-        .agg([
-            len().alias("rows"),
-            col(FILE).unique().sort(Default::default()).alias("files"),
-        ])
-        .filter(col("rows").gt(lit(1)))
-        .sort([SNAPSHOT_DATE, SUBSCRIPTION_ID], Default::default())
-        .with_column(col(SNAPSHOT_DATE).cast(DataType::String))
-        .limit(1)
-        .collect()?;
-    if dups.height() > 0 {
-        let files = dups.column("files")?.list()?.get_as_series(0).unwrap_or_default();
-        let paths = files
-            .u32()?
+    if let Some(dup) = first_duplicate(rows)? {
+        let paths = dup
+            .files
             .iter()
-            .map(|i| format!("'{}'", snapshots.file(i)))
+            .map(|i| format!("'{}'", snapshots.file(Some(*i))))
             .collect::<Vec<_>>()
             .join(", ");
         return Err(Error::DuplicateSnapshot {
-            subscription_id: str_at(&dups, SUBSCRIPTION_ID),
-            date: str_at(&dups, SNAPSHOT_DATE),
-            count: dups.column("rows")?.cast(&DataType::UInt64)?.u64()?.get(0).unwrap_or(0) as usize,
+            subscription_id: dup.subscription_id,
+            date: dup.date.to_string(),
+            count: dup.count,
             paths,
         });
     }
     Ok(())
 }
 
-/// Drops rows whose status makes them count as zero MRR.
-pub fn counted(rows: LazyFrame) -> LazyFrame {
-    let zero = Series::new("zero".into(), ZERO_MRR_STATUSES.to_vec());
-    rows.filter(
-        col(STATUS)
-            .str()
-            .to_lowercase()
-            .str()
-            .strip_chars(lit(NULL))
-            .is_in(lit(zero).implode(false), false)
-            .fill_null(lit(false))
-            .not(),
-    )
+struct Duplicate {
+    subscription_id: String,
+    date: chrono::NaiveDate,
+    count: usize,
+    files: Vec<u32>,
+}
+
+/// The first subscription that appears twice on one snapshot date (rows
+/// here hold one date per month). Rows usually come a month at a time (a
+/// file per day), so one hash set per run of equal months suffices; if a
+/// month comes back later, the set keyed by (month, id) takes over.
+fn first_duplicate(rows: &DataFrame) -> Result<Option<Duplicate>> {
+    let months = rows.column(MONTH)?.i32()?;
+    let subs = rows.column(SUBSCRIPTION_ID)?.str()?;
+    // The fast pass clears the set at each change of month; if a month comes
+    // back, the rows are not grouped by month and the full pass keeps every key.
+    let found = match scan_duplicates(months, subs, false) {
+        Scan::Ungrouped => scan_duplicates(months, subs, true),
+        other => other,
+    };
+    match found {
+        Scan::Found(row, month, sub) => describe_duplicate(rows, row, month, &sub).map(Some),
+        _ => Ok(None),
+    }
+}
+
+enum Scan {
+    Clean,
+    Ungrouped,
+    Found(usize, i32, String),
+}
+
+fn scan_duplicates(months: &Int32Chunked, subs: &StringChunked, keep_all: bool) -> Scan {
+    let mut seen: PlHashSet<(i32, &str)> = PlHashSet::default();
+    let mut finished: PlHashSet<i32> = PlHashSet::default();
+    let mut current: Option<i32> = None;
+    for (i, (month, sub)) in months.iter().zip(subs.iter()).enumerate() {
+        let (month, sub) = (month.unwrap_or(i32::MIN), sub.unwrap_or(""));
+        if current != Some(month) {
+            if let Some(done) = current {
+                finished.insert(done);
+            }
+            if !keep_all {
+                if finished.contains(&month) {
+                    return Scan::Ungrouped;
+                }
+                seen.clear();
+            }
+            current = Some(month);
+        }
+        if !seen.insert((month, sub)) {
+            return Scan::Found(i, month, sub.to_string());
+        }
+    }
+    Scan::Clean
+}
+
+fn describe_duplicate(rows: &DataFrame, row: usize, month: i32, sub: &str) -> Result<Duplicate> {
+    let months = rows.column(MONTH)?.i32()?;
+    let subs = rows.column(SUBSCRIPTION_ID)?.str()?;
+    let files = rows.column(FILE)?.u32()?;
+    let mut count = 0;
+    let mut in_files = Vec::new();
+    for ((m, s), f) in months.iter().zip(subs.iter()).zip(files.iter()) {
+        if m == Some(month) && s == Some(sub) {
+            count += 1;
+            in_files.extend(f);
+        }
+    }
+    in_files.sort_unstable();
+    in_files.dedup();
+    let day = rows
+        .column(SNAPSHOT_DATE)?
+        .cast(&DataType::Int32)?
+        .i32()?
+        .get(row)
+        .unwrap_or_default();
+    Ok(Duplicate {
+        subscription_id: sub.to_string(),
+        date: crate::month::epoch_days_to_date(day),
+        count,
+        files: in_files,
+    })
+}
+
+/// Whether a row with this status counts (its MRR is used), per the rule on
+/// zero-MRR statuses (case and surrounding spaces ignored).
+pub fn status_counts(status: Option<&str>) -> bool {
+    let Some(status) = status else { return true };
+    let status = status.trim();
+    !ZERO_MRR_STATUSES.iter().any(|z| z.eq_ignore_ascii_case(status))
 }
 
 /// The string in the first row of `column` ("" when absent or null).
@@ -209,4 +273,39 @@ pub(crate) fn u32_at(df: &DataFrame, column: &str) -> Option<u32> {
         .ok()
         .filter(|c| !c.is_empty())
         .and_then(|c| c.u32().ok().and_then(|s| s.get(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(months: &[i32], subs: &[&str]) -> Option<(usize, i32, String)> {
+        let m = Int32Chunked::from_vec("m".into(), months.to_vec());
+        let s = StringChunked::from_iter_values("s".into(), subs.iter().copied());
+        let found = match scan_duplicates(&m, &s, false) {
+            Scan::Ungrouped => scan_duplicates(&m, &s, true),
+            other => other,
+        };
+        match found {
+            Scan::Found(i, month, sub) => Some((i, month, sub)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn duplicates_are_found_whether_or_not_rows_come_grouped_by_month() {
+        assert_eq!(scan(&[1, 1, 2, 2], &["a", "b", "a", "b"]), None);
+        assert_eq!(scan(&[1, 1, 2, 2], &["a", "b", "a", "a"]), Some((3, 2, "a".into())));
+        // Month 1 comes back after month 2: the full pass finds it.
+        assert_eq!(scan(&[1, 2, 1], &["a", "a", "a"]), Some((2, 1, "a".into())));
+        assert_eq!(scan(&[1, 2, 1], &["a", "a", "b"]), None);
+    }
+
+    #[test]
+    fn statuses_that_count_zero_ignore_case_and_spaces() {
+        assert!(!status_counts(Some(" Canceled ")));
+        assert!(!status_counts(Some("TRIALING")));
+        assert!(status_counts(Some("past_due")));
+        assert!(status_counts(None));
+    }
 }

@@ -223,7 +223,11 @@ fn publish(column: Column, kind: Kind) -> Result<Column> {
     Ok(match kind {
         Kind::Month => {
             let months = column.cast(&DataType::Int32)?;
-            let days = months.i32()?.apply_values(|m| crate::Month(m).first_day_epoch_days());
+            let months = months.i32()?;
+            // Few distinct months: convert each once.
+            let (lo, hi) = (months.min().unwrap_or(0), months.max().unwrap_or(0));
+            let table: Vec<i32> = (lo..=hi).map(|m| crate::Month(m).first_day_epoch_days()).collect();
+            let days = months.apply_values(|m| table[(m - lo) as usize]);
             days.into_series().cast(&DataType::Date)?.with_name(name).into_column()
         }
         Kind::Money => {

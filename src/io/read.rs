@@ -217,6 +217,36 @@ pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec
                 .is_none_or(|d| d <= until)
         });
     }
+    // When every file sits in a snapshot_date=YYYY-MM-DD folder, the close
+    // days are known from the listing: only their files are opened.
+    let dates: Option<Vec<chrono::NaiveDate>> = files
+        .iter()
+        .map(|f| {
+            hive_pairs(&f.key)
+                .iter()
+                .find(|(k, _)| *k == names.snapshot_date)
+                .and_then(|(_, v)| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        })
+        .collect();
+    if let Some(dates) = dates {
+        let mut close: std::collections::BTreeMap<crate::Month, chrono::NaiveDate> = std::collections::BTreeMap::new();
+        for d in &dates {
+            let e = close.entry(crate::Month::from_date(*d)).or_insert(*d);
+            *e = (*e).max(*d);
+        }
+        let before = files.len();
+        let keep: Vec<bool> = dates
+            .iter()
+            .map(|d| close[&crate::Month::from_date(*d)] == *d)
+            .collect();
+        let mut keep = keep.into_iter();
+        files.retain(|_| keep.next().unwrap_or(true));
+        tracing::info!(
+            skipped = before - files.len(),
+            kept = files.len(),
+            "files of days that close no month skipped"
+        );
+    }
     if files.is_empty() {
         return Err(Error::EmptyInput {
             path: format!(
@@ -333,11 +363,6 @@ pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec
                 lit(opts.reporting)
             } else {
                 lit(NULL).cast(DataType::String)
-            };
-            let expr = if canonical == s::CURRENCY {
-                expr.str().strip_chars(lit(NULL)).str().to_uppercase()
-            } else {
-                expr
             };
             exprs.push(expr.alias(canonical));
         }

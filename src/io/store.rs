@@ -481,7 +481,11 @@ mod tests {
         loc.put("t/month=2024-01-01/part-00000.parquet", b"one".to_vec())
             .unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before);
-        std::fs::write(dir.path().join("t/month=2024-01-01/.part-00000.parquet.tmp-1"), b"half").unwrap();
+        std::fs::write(
+            dir.path().join("t/month=2024-01-01/.part-00000.parquet.tmp-4194999"),
+            b"half",
+        )
+        .unwrap();
         let keys: Vec<_> = loc.list().unwrap().into_iter().map(|e| e.key).collect();
         assert_eq!(keys, ["t/month=2024-01-01/part-00000.parquet"]);
         loc.remove_leftovers().unwrap();

@@ -49,12 +49,42 @@ pub fn write_partitions(
         let day = day.ok_or_else(|| Error::Invariant(format!("{} has a null month", spec.name)))?;
         runs.entry(day).and_modify(|r| r.1 = i + 1).or_insert((i, i + 1));
     }
-    let mut rows = 0;
-    for month in months {
-        let (start, end) = runs.get(&month.first_day_epoch_days()).copied().unwrap_or((0, 0));
-        let part = frame.slice(start as i64, end - start).drop(MONTH)?;
-        rows += part.height();
-        root.put(&partition_key(spec.name, *month), encode(part)?)?;
+    // Encoding (compression) is the costly part: spread it over the cores.
+    let parts: Vec<(Month, DataFrame)> = months
+        .iter()
+        .map(|month| {
+            let (start, end) = runs.get(&month.first_day_epoch_days()).copied().unwrap_or((0, 0));
+            Ok((*month, frame.slice(start as i64, end - start).drop(MONTH)?))
+        })
+        .collect::<Result<_>>()?;
+    let rows = parts.iter().map(|(_, p)| p.height()).sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(parts.len().max(1));
+    type Encoded = Vec<(Month, Vec<u8>)>;
+    let encoded: Vec<Result<Encoded>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let parts = &parts;
+                scope.spawn(move || {
+                    parts
+                        .iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(m, p)| Ok((*m, encode(p.clone())?)))
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("encoder thread")).collect()
+    });
+    let mut files: Vec<(Month, Vec<u8>)> = Vec::with_capacity(parts.len());
+    for chunk in encoded {
+        files.extend(chunk?);
+    }
+    files.sort_by_key(|(m, _)| *m);
+    for (month, bytes) in files {
+        root.put(&partition_key(spec.name, month), bytes)?;
     }
     if prune {
         let keep: BTreeSet<String> = months.iter().map(|m| partition_key(spec.name, *m)).collect();
