@@ -15,7 +15,7 @@ PY := $(VENV)/bin/python
 # Airflow pins many packages of its own: it gets a virtualenv apart.
 VENV_AF := .venv-airflow
 
-.PHONY: help build run test rust-test interop-test lint fmt py-test airflow-test bench sample clean
+.PHONY: help build run test rust-test interop-test lint fmt py-test airflow-test bench chromium screenshot sample clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,9 +23,14 @@ help: ## Show this help
 build: ## Build the nrr binary (release)
 	$(CARGO) build $(PROFILE)
 
-run: build ## Run the job on sample_data into ./output and print the summary
-	$(BIN) run --input sample_data/snapshots --fx-rates sample_data/fx_rates.parquet \
+run: build ## Run the job on sample_data into ./output, print the summary, write output/report.html
+	$(BIN) run --report --input sample_data/snapshots --fx-rates sample_data/fx_rates.parquet \
 		--segment-by plan,region --output output
+
+screenshot: run chromium ## Refresh docs/report.png (the README's picture of output/report.html)
+	chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+		--no-first-run --hide-scrollbars --user-data-dir=$$(mktemp -d) --window-size=1100,1500 \
+		--virtual-time-budget=5000 --screenshot=docs/report.png file://$(CURDIR)/output/report.html
 
 test: lint rust-test interop-test py-test airflow-test ## Everything CI runs
 
@@ -48,7 +53,10 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-py-test: build $(VENV)/.installed ## SQL twin, warehouse SQL, readers, S3 (moto), kill and backfill tests
+chromium: ## Debian's Chromium for the browser test (installed when missing)
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium)
+
+py-test: build $(VENV)/.installed chromium ## SQL twin, warehouse SQL, readers, S3 (moto), kill/backfill, report in Chromium
 	NRR_BIN=$(BIN) $(PY) -m pytest -q -p no:cacheprovider tests/python
 
 $(VENV_AF)/.installed: requirements-airflow.txt

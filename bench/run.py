@@ -112,26 +112,43 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--write", default=str(ROOT / "BENCHMARKS.md"))
+    ap.add_argument("--from-log", help="rebuild the tables from the progress lines of an earlier run's output")
     args = ap.parse_args()
     env = dict(os.environ, POLARS_MAX_THREADS=str(args.threads), RAYON_NUM_THREADS=str(args.threads))
     tools = args.tools.split(",")
     results, stages, rows = {}, {}, {}
-    for name in args.datasets.split(","):
+    if args.from_log:
+        for line in Path(args.from_log).read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 5 and parts[1] == "run" and parts[3] in TOOLS and parts[0] in args.datasets.split(","):
+                wall = None if parts[4] == "timeout" else float(parts[4].rstrip("s"))
+                rss = None if wall is None else float(parts[5]) * (2**30 if parts[6] == "GiB" else 2**20)
+                results.setdefault((parts[0], parts[3]), []).append((wall, rss))
+            elif line.startswith("stages "):
+                _, name, payload = line.split(" ", 2)
+                stages[name] = json.loads(payload)
+        for name in args.datasets.split(","):
+            rows[name] = sum(1 for _ in (DATA / name / "snapshots").iterdir())
+            if name not in stages:
+                stages[name] = stage_timings(DATA / name, env)
+    for name in [] if args.from_log else args.datasets.split(","):
         data = ensure_data(name)
         rows[name] = sum(1 for _ in (data / "snapshots").iterdir())
         stages[name] = stage_timings(data, env)
+        print(f"stages {name} {json.dumps(stages[name])}", flush=True)
         for run in range(args.runs):
             for tool in tools:
                 with tempfile.TemporaryDirectory() as tmp:
                     wall, rss = measure(command(tool, data, Path(tmp) / "out", args.threads), env, args.timeout)
                 results.setdefault((name, tool), []).append((wall, rss))
                 shown = "timeout" if wall is None else f"{wall:7.2f}s {human(rss)}"
-                print(f"{name} run {run + 1} {tool:10} {shown}", flush=True)
+                print(f"{name} run {run + 1} {tool} {shown}", flush=True)
 
     lines = [
         "# Benchmarks", "",
         f"Measured {datetime.date.today().isoformat()} with `make bench` "
-        f"(`{' '.join(['bench/run.py'] + sys.argv[1:])}`): {args.runs} alternating runs per tool, medians, "
+        f"(`{' '.join(['bench/run.py'] + [a for a in sys.argv[1:] if not a.startswith('--from-log')])}`): "
+        f"{max(len(v) for v in results.values())} alternating runs per tool, medians, "
         f"{args.threads} threads for every tool (POLARS_MAX_THREADS, DuckDB `SET threads`).", "",
         f"Machine: {os.cpu_count()} CPUs ({cpu_model()}), {mem_total()} RAM, {platform.platform()}.",
         f"Versions: {versions()}.", "",

@@ -43,6 +43,8 @@ pub enum Command {
     Backfill(BackfillArgs),
     /// Check the manifest of an output (for sensors and cron).
     Check(CheckArgs),
+    /// Write the HTML report (heat-map, bridges, trends) from an output's tables.
+    Report(ReportArgs),
     /// Write synthetic subscription snapshots (and an FX file).
     Generate(GenerateArgs),
 }
@@ -91,6 +93,26 @@ pub struct RunArgs {
     /// Range run: last month to rewrite and read snapshots up to (YYYY-MM).
     #[arg(long, requires = "from")]
     pub to: Option<String>,
+    /// Also write the HTML report to <output>/report.html.
+    #[arg(long)]
+    pub report: bool,
+}
+
+/// `nrr report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output root of a run (folder or object-store URI).
+    #[arg(long, env = "NRR_OUTPUT")]
+    pub output: String,
+    /// Where to write the page; default <output>/report.html.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Segment shown first, NAME=VALUE (default: all customers).
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Endpoint of an S3-compatible store.
+    #[arg(long, env = "NRR_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
 }
 
 /// `nrr backfill`.

@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod month;
 pub mod month_close;
 pub mod movements;
+pub mod report;
 pub mod segments;
 pub mod snapshots;
 pub mod summary;

@@ -80,28 +80,60 @@ pub fn render(tables: &Tables, currency: &str) -> Result<String> {
         };
         let _ = writeln!(out, "  {label:<16}{:>18}{who}", money(get(amount)));
     }
-    let windows = totals(&tables.nrr_summary)?;
-    let _ = writeln!(out, "Trailing retention at {last}");
-    let _ = writeln!(out, "  {:<10}{:>8}{:>8}", "window", "NRR", "GRR");
-    for w in WINDOWS {
-        let row = windows
-            .clone()
-            .lazy()
-            .filter(col(WINDOW_MONTHS).eq(lit(w as i64)))
-            .collect()?;
-        let ratio = |name: &str| {
-            row.column(name)
-                .ok()
-                .filter(|c| !c.is_empty())
-                .and_then(|c| c.f64().ok()?.get(0))
+    // Trailing NRR/GRR at the as-of month, totals first, then each segment value.
+    let latest = tables
+        .nrr_summary
+        .clone()
+        .lazy()
+        .filter(col(MONTH).eq(lit(last.0)))
+        .collect()?;
+    let names = latest.column(SEGMENT_NAME)?.str()?;
+    let values = latest.column(crate::tables::SEGMENT_VALUE)?.str()?;
+    let windows = latest.column(WINDOW_MONTHS)?.i64()?;
+    let (nrr, grr) = (latest.column("nrr")?.f64()?, latest.column("grr")?.f64()?);
+    let mut rows: Vec<(String, [Option<f64>; 6])> = Vec::new();
+    for i in 0..latest.height() {
+        let (name, value) = (names.get(i).unwrap_or(""), values.get(i).unwrap_or(""));
+        let label = if name == ALL {
+            "all customers".to_string()
+        } else {
+            format!("{name}={value}")
         };
+        let Some(w) = WINDOWS.iter().position(|w| Some(i64::from(*w)) == windows.get(i)) else {
+            continue;
+        };
+        let row = match rows.iter_mut().find(|(l, _)| *l == label) {
+            Some(row) => row,
+            None => {
+                rows.push((label, [None; 6]));
+                rows.last_mut().expect("pushed")
+            }
+        };
+        row.1[2 * w] = nrr.get(i);
+        row.1[2 * w + 1] = grr.get(i);
+    }
+    rows.sort_by_key(|(label, _)| (label != "all customers", label.clone()));
+    let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0).max(7);
+    let _ = writeln!(out, "Trailing retention at {last}");
+    let _ = writeln!(
+        out,
+        "  {:<width$}{:>9}{:>8}{:>9}{:>8}{:>9}{:>8}",
+        "segment", "1mo NRR", "GRR", "3mo NRR", "GRR", "12mo NRR", "GRR"
+    );
+    for (label, v) in &rows {
         let _ = writeln!(
             out,
-            "  {:<10}{:>8}{:>8}",
-            format!("{w} mo"),
-            percent(ratio("nrr")),
-            percent(ratio("grr"))
+            "  {label:<width$}{:>9}{:>8}{:>9}{:>8}{:>9}{:>8}",
+            percent(v[0]),
+            percent(v[1]),
+            percent(v[2]),
+            percent(v[3]),
+            percent(v[4]),
+            percent(v[5])
         );
+    }
+    if rows.is_empty() {
+        let _ = writeln!(out, "  (no window fits in a one-month timeline)");
     }
     Ok(out)
 }

@@ -3,6 +3,7 @@
 mod backfill;
 mod check;
 mod generate;
+mod report;
 mod run;
 
 use std::process::ExitCode;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args, cli.quiet),
         Command::Backfill(args) => backfill::run(args, cli.quiet),
         Command::Check(args) => check::run(args, cli.quiet),
+        Command::Report(args) => report::run(args, cli.quiet),
         Command::Generate(args) => generate::run(args),
     }
 }

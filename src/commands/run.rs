@@ -9,6 +9,11 @@ use crate::cli::RunArgs;
 pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let cfg = super::resolve(args.job, args.as_of, args.from, args.to)?;
     let outcome = nrr::job::run(&cfg).with_context(|| format!("nrr run on '{}'", cfg.input))?;
+    if args.report {
+        let root = nrr::io::store::Location::parse(&cfg.output, &cfg.store)?;
+        let shown = super::report::write(&root, None, None)?;
+        tracing::info!(report = %shown, "report written");
+    }
     if !quiet {
         print!(
             "{}",

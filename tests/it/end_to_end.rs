@@ -32,7 +32,10 @@ fn sample_data_runs_and_reruns_byte_identical() {
         ]);
         assert_eq!(code, 0, "{stderr}");
         assert!(stdout.contains("MRR bridge"), "{stdout}");
-        assert!(stdout.contains("12 mo"), "{stdout}");
+        assert!(
+            stdout.contains("12mo NRR") && stdout.contains("plan=growth"),
+            "{stdout}"
+        );
     }
     assert!(file_bytes(&a).len() > 5, "tables written");
     assert_same_files(&a, &b);
@@ -219,15 +222,31 @@ fn golden_tables() {
     job::run(&cfg).unwrap();
 
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    for table in [
+    // The data behind the report's charts, without the run's times and paths.
+    let root = nrr::io::store::Location::Local(out.clone());
+    let mut report = nrr::report::load(&root, Some("plan=pro")).unwrap();
+    report.finished_at = String::new();
+    report.input_fingerprint = String::new();
+    let report_json = nrr::report::to_json(&report).unwrap() + "\n";
+    let tables = [
         "customer_months",
         "mrr_movements",
         "nrr_summary",
         "cohort_matrix",
         "nrr_matrix_wide",
-    ] {
-        let got = render(&read_table(&out, table));
-        let path = golden.join(format!("{table}.csv"));
+        "report",
+    ];
+    for table in tables {
+        let got = if table == "report" {
+            report_json.clone()
+        } else {
+            render(&read_table(&out, table))
+        };
+        let path = golden.join(if table == "report" {
+            "report.json".to_string()
+        } else {
+            format!("{table}.csv")
+        });
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
             std::fs::write(&path, &got).unwrap();
         }
