@@ -147,7 +147,7 @@ def main():
     lines = [
         "# Benchmarks", "",
         f"Measured {datetime.date.today().isoformat()} with `make bench` "
-        f"(`{' '.join(['bench/run.py'] + [a for a in sys.argv[1:] if not a.startswith('--from-log')])}`): "
+        f"(`{' '.join(['bench/run.py'] + [a for i, a in enumerate(sys.argv[1:]) if a != '--from-log' and sys.argv[i] != '--from-log'])}`): "
         f"{max(len(v) for v in results.values())} alternating runs per tool, medians, "
         f"{args.threads} threads for every tool (POLARS_MAX_THREADS, DuckDB `SET threads`).", "",
         f"Machine: {os.cpu_count()} CPUs ({cpu_model()}), {mem_total()} RAM, {platform.platform()}.",

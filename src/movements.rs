@@ -79,8 +79,8 @@ pub fn classify(is_cohort_month: bool, prev: i64, cur: i64) -> Option<Movement> 
     })
 }
 
-/// Additive columns of mrr_movements, in order.
-const BRIDGE_COLUMNS: [&str; 14] = [
+/// Additive columns of mrr_movements, in order: 7 counts, then 7 money columns.
+pub const BRIDGE_COLUMNS: [&str; 14] = [
     "customers_start",
     "customers_end",
     "customers_new",

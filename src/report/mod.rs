@@ -225,18 +225,11 @@ pub fn build(
     let months = i64s(movements, "month")?;
     let first = Month::parse(&manifest.timeline_first).unwrap_or(as_of);
     let quarter_start = Month(as_of.0 - as_of.0.rem_euclid(3)).max(first);
-    let cols: Vec<Vec<i64>> = [
-        "mrr_start",
-        "mrr_new",
-        "mrr_reactivation",
-        "mrr_expansion",
-        "mrr_contraction",
-        "mrr_churn",
-        "mrr_end",
-    ]
-    .iter()
-    .map(|c| i64s(movements, c))
-    .collect::<Result<_>>()?;
+    // start, new, reactivation, expansion, contraction, churn, end
+    let cols: Vec<Vec<i64>> = crate::movements::BRIDGE_COLUMNS[7..]
+        .iter()
+        .map(|c| i64s(movements, c))
+        .collect::<Result<_>>()?;
     // Sums in cents, converted once at the end so totals stay exact.
     let mut sums: BTreeMap<(String, String), [[i64; 7]; 2]> = BTreeMap::new();
     for i in 0..movements.height() {
