@@ -78,10 +78,21 @@ impl Decimal {
         })
     }
 
+    /// The same number without trailing zero decimals (DECIMAL(38,18)
+    /// columns carry many), so products stay within 128 bits.
+    fn trimmed(mut self) -> Decimal {
+        while self.scale > 0 && self.units % 10 == 0 {
+            self.units /= 10;
+            self.scale -= 1;
+        }
+        self
+    }
+
     /// `self × rate`, rounded to cents, ties away from zero.
     pub fn times_rate_in_cents(self, rate: Decimal) -> Option<i64> {
-        let units = self.units.checked_mul(rate.units)?;
-        let cents = rescale_half_away_from_zero(units, self.scale + rate.scale, 2)?;
+        let (amount, rate) = (self.trimmed(), rate.trimmed());
+        let units = amount.units.checked_mul(rate.units)?;
+        let cents = rescale_half_away_from_zero(units, amount.scale + rate.scale, 2)?;
         i64::try_from(cents).ok()
     }
 }
@@ -141,6 +152,12 @@ impl FxRates {
                 )));
             }
         }
+        // An f32 rate goes through its shortest text, as MRR does.
+        let rate_expr = if matches!(raw.column("rate")?.dtype(), DataType::Float32) {
+            col("rate").cast(DataType::String).cast(DataType::Float64)
+        } else {
+            col("rate").cast(DataType::Float64)
+        };
         let rates = raw
             .lazy()
             .select([
@@ -151,7 +168,7 @@ impl FxRates {
                     .str()
                     .to_uppercase()
                     .alias(CURRENCY),
-                col("rate").cast(DataType::Float64).alias(RATE),
+                rate_expr.alias(RATE),
             ])
             .sort([MONTH, CURRENCY], Default::default())
             .collect()?;
@@ -389,6 +406,17 @@ mod tests {
         assert_eq!(rescale_half_away_from_zero(-1005, 3, 2), Some(-101));
         assert_eq!(rescale_half_away_from_zero(-1004, 3, 2), Some(-100));
         assert_eq!(rescale_half_away_from_zero(7, 0, 2), Some(700));
+    }
+
+    #[test]
+    fn wide_decimals_times_long_rates_stay_within_128_bits() {
+        // 1,000,000 as DECIMAL(38,18) at 1/16330 per unit.
+        let amount = Decimal {
+            units: 1_000_000 * 10_i128.pow(18),
+            scale: 18,
+        };
+        let rate = Decimal::from_f64(1.0 / 16330.0).unwrap();
+        assert_eq!(amount.times_rate_in_cents(rate), Some(6124));
     }
 
     #[test]

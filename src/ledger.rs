@@ -121,7 +121,11 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
         for r in &rows {
             let (m, v) = (months[*r as usize], cents[*r as usize]);
             match month_sums.last_mut() {
-                Some((last, sum)) if *last == m => *sum += v,
+                Some((last, sum)) if *last == m => {
+                    *sum = sum.checked_add(v).ok_or_else(|| {
+                        Error::Invariant(format!("customer '{}' has MRR beyond 64-bit cents", names[c]))
+                    })?
+                }
                 _ => month_sums.push((m, v)),
             }
         }

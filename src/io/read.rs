@@ -110,6 +110,8 @@ fn hive_pairs(key: &str) -> Vec<(String, String)> {
 struct Opened {
     schema: Schema,
     scan: LazyFrame,
+    /// Rows, from the footer.
+    rows: usize,
 }
 
 /// Reads a file's schema (from the footer for local files; remote files are
@@ -124,29 +126,29 @@ fn open(root: &Location, entry: &Entry) -> Result<Opened> {
         hive_options: HiveOptions::new_disabled(),
         ..Default::default()
     };
-    let (arrow, scan) = match root.local_path(&entry.key) {
+    let (arrow, scan, rows) = match root.local_path(&entry.key) {
         Some(path) => {
             let file = std::fs::File::open(&path).map_err(|e| unreadable(e.to_string()))?;
-            let arrow = ParquetReader::new(file)
-                .schema()
-                .map_err(|e| unreadable(e.to_string()))?;
+            let mut reader = ParquetReader::new(file);
+            let arrow = reader.schema().map_err(|e| unreadable(e.to_string()))?;
+            let rows = reader.num_rows().map_err(|e| unreadable(e.to_string()))?;
             let scan = LazyFrame::scan_parquet(PlRefPath::new(path.display().to_string().as_str()), args())?;
-            (arrow, scan)
+            (arrow, scan, rows)
         }
         None => {
             let bytes = root.get(&entry.key)?;
-            let arrow = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()))
-                .schema()
-                .map_err(|e| unreadable(e.to_string()))?;
+            let mut reader = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()));
+            let arrow = reader.schema().map_err(|e| unreadable(e.to_string()))?;
+            let rows = reader.num_rows().map_err(|e| unreadable(e.to_string()))?;
             let sources = ScanSources::Buffers(std::sync::Arc::from(vec![bytes.into()]));
-            (arrow, LazyFrame::scan_parquet_sources(sources, args())?)
+            (arrow, LazyFrame::scan_parquet_sources(sources, args())?, rows)
         }
     };
     let schema = arrow
         .iter_values()
         .map(|f| (f.name.clone(), DataType::from_arrow_field(f)))
         .collect();
-    Ok(Opened { schema, scan })
+    Ok(Opened { schema, scan, rows })
 }
 
 /// What a canonical column accepts.
@@ -207,55 +209,53 @@ pub struct ReadOptions<'a> {
 pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec<SourceFile>)> {
     let names = opts.names;
     let (root, mut files) = list_files(input, opts.store)?;
+    let folder_date = |f: &Entry| {
+        hive_pairs(&f.key)
+            .iter()
+            .find(|(k, _)| *k == names.snapshot_date)
+            .and_then(|(_, v)| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+    };
     if let Some(until) = opts.until {
         // A date in the folder name is the file's snapshot_date: skip later days unread.
-        files.retain(|f| {
-            hive_pairs(&f.key)
-                .iter()
-                .find(|(k, _)| *k == names.snapshot_date)
-                .and_then(|(_, v)| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
-                .is_none_or(|d| d <= until)
-        });
+        let earliest = files.iter().filter_map(folder_date).min();
+        files.retain(|f| folder_date(f).is_none_or(|d| d <= until));
+        if files.is_empty() {
+            return Err(Error::InvalidArgument {
+                what: "--as-of/--to".into(),
+                value: crate::Month::from_date(until).to_string(),
+                expected: format!(
+                    "the timeline must end on or after the first snapshot ({})",
+                    earliest.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            });
+        }
     }
     // When every file sits in a snapshot_date=YYYY-MM-DD folder, the close
-    // days are known from the listing: only their files are opened.
-    let dates: Option<Vec<chrono::NaiveDate>> = files
-        .iter()
-        .map(|f| {
-            hive_pairs(&f.key)
-                .iter()
-                .find(|(k, _)| *k == names.snapshot_date)
-                .and_then(|(_, v)| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
-        })
-        .collect();
+    // days are known from the listing: only their files are opened. If one
+    // of those files turns out empty, the listing misled: open them all.
+    let all_files = files.clone();
+    let dates: Option<Vec<chrono::NaiveDate>> = files.iter().map(folder_date).collect();
+    let pruned = dates.is_some();
     if let Some(dates) = dates {
         let mut close: std::collections::BTreeMap<crate::Month, chrono::NaiveDate> = std::collections::BTreeMap::new();
         for d in &dates {
             let e = close.entry(crate::Month::from_date(*d)).or_insert(*d);
             *e = (*e).max(*d);
         }
-        let before = files.len();
-        let keep: Vec<bool> = dates
-            .iter()
-            .map(|d| close[&crate::Month::from_date(*d)] == *d)
-            .collect();
-        let mut keep = keep.into_iter();
+        let mut keep = dates.iter().map(|d| close[&crate::Month::from_date(*d)] == *d);
         files.retain(|_| keep.next().unwrap_or(true));
-        tracing::info!(
-            skipped = before - files.len(),
-            kept = files.len(),
-            "files of days that close no month skipped"
-        );
     }
-    if files.is_empty() {
-        return Err(Error::EmptyInput {
-            path: format!(
-                "{input} (no snapshot on or before {})",
-                opts.until.map(|d| d.to_string()).unwrap_or_default()
-            ),
-        });
+    let mut opened = files.iter().map(|f| open(&root, f)).collect::<Result<Vec<_>>>()?;
+    if pruned && opened.iter().any(|o| o.rows == 0) {
+        tracing::info!("a close-day file is empty: reading every day");
+        files = all_files.clone();
+        opened = files.iter().map(|f| open(&root, f)).collect::<Result<Vec<_>>>()?;
     }
-    let opened = files.iter().map(|f| open(&root, f)).collect::<Result<Vec<_>>>()?;
+    tracing::info!(
+        opened = files.len(),
+        skipped = all_files.len() - files.len(),
+        "files of days that close no month skipped"
+    );
     let schemas: Vec<&Schema> = opened.iter().map(|o| &o.schema).collect();
 
     // One MRR type for all files: exact decimals when every file has them, else Float64.
@@ -327,7 +327,13 @@ pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec
                         fix,
                     });
                 }
-                col(source).cast(target)
+                if matches!(dtype, DataType::Float32) {
+                    // Widening an f32 adds digits (2.675 -> 2.674999952...):
+                    // go through its shortest text so the written value survives.
+                    col(source).cast(DataType::String).cast(target)
+                } else {
+                    col(source).cast(target)
+                }
             } else if let Some((key, value)) = hive.iter().find(|(k, _)| k == source) {
                 match want {
                     Want::Date => {
@@ -369,7 +375,7 @@ pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec
         exprs.push(lit(index as u32).cast(DataType::UInt32).alias(s::FILE));
         frames.push(opened.scan.clone().select(exprs));
     }
-    let mut frame = concat(
+    let frame = concat(
         frames,
         UnionArgs {
             parallel: true,
@@ -377,10 +383,6 @@ pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec
             ..Default::default()
         },
     )?;
-    if let Some(until) = opts.until {
-        frame = frame
-            .filter(col(s::SNAPSHOT_DATE).lt_eq(lit(crate::month::date_to_epoch_days(until)).cast(DataType::Date)));
-    }
     let bytes: u64 = files.iter().map(|f| f.size).sum();
     for f in &files {
         tracing::debug!(file = %root.display(&f.key), size = f.size, "input file");

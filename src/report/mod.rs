@@ -171,8 +171,12 @@ pub fn load(root: &Location, selected: Option<&str>) -> Result<ReportData> {
             root.display("")
         ))
     })?;
+    // A range run may leave newer partitions of an earlier run: the report
+    // shows the months up to the manifest's as-of month.
+    let as_of = Month::parse(&manifest.as_of).ok_or_else(|| Error::ManifestCheck("bad as_of".into()))?;
     let read = |spec: &tables::TableSpec| -> Result<DataFrame> {
         let frame = tables::unpublish(read_partitions(root, spec.name)?)?;
+        let frame = frame.lazy().filter(col(tables::MONTH).lt_eq(lit(as_of.0))).collect()?;
         Ok(frame.sort(spec.order_by.to_vec(), SortMultipleOptions::default())?)
     };
     build(

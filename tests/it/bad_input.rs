@@ -208,6 +208,29 @@ fn unreadable_parquet_file() {
 }
 
 #[test]
+fn as_of_before_the_first_snapshot_is_bad_usage() {
+    let dir = tempdir();
+    for (day, mrr) in [("2024-01-31", 1.0), ("2024-02-29", 2.0)] {
+        let frame = snapshot_frame(&[(day, "c", "s", mrr)]).drop("snapshot_date").unwrap();
+        write(&dir.path().join(format!("in/snapshot_date={day}/a.parquet")), frame);
+    }
+    let out = dir.path().join("out");
+    let input = dir.path().join("in");
+    let (code, _, stderr) = nrr(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2023-06",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("2024-01-31"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
 fn bad_usage_exits_2() {
     let dir = tempdir();
     let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&GOOD));

@@ -259,3 +259,37 @@ fn golden_tables() {
         );
     }
 }
+
+/// An empty file on a month's last day must not hide that month's other
+/// days when close days are taken from folder names.
+#[test]
+fn regression_empty_close_day_file_falls_back_to_reading_every_day() {
+    let dir = tempdir();
+    let days = [("2024-01-15", 10.0), ("2024-02-29", 20.0)];
+    for (day, mrr) in days {
+        let frame = snapshot_frame(&[(day, "c", "s", mrr)]).drop("snapshot_date").unwrap();
+        write(&dir.path().join(format!("in/snapshot_date={day}/a.parquet")), frame);
+    }
+    let empty = snapshot_frame(&[]).drop("snapshot_date").unwrap();
+    write(&dir.path().join("in/snapshot_date=2024-01-31/a.parquet"), empty);
+    let out = dir.path().join("out");
+    job::run(&config(&dir.path().join("in"), &out, &[], None)).unwrap();
+    let jan = filter_eq(&read_table(&out, "mrr_movements"), "month", lit(date("2024-01-01")));
+    assert_eq!(
+        cents(&jan, "mrr_end"),
+        [1000],
+        "close(Jan) is the 15th, the last day with rows"
+    );
+}
+
+/// A 32-bit float MRR keeps the value that was written (2.675 is a tie).
+#[test]
+fn regression_float32_mrr_rounds_as_written() {
+    let dir = tempdir();
+    let mut frame = snapshot_frame(&[("2024-01-31", "c", "s", 2.675)]);
+    frame.with_column(Column::new("mrr".into(), [2.675_f32])).unwrap();
+    let input = write(&dir.path().join("in/a.parquet"), frame);
+    let out = dir.path().join("out");
+    job::run(&config(&input, &out, &[], None)).unwrap();
+    assert_eq!(cents(&read_table(&out, "customer_months"), "mrr"), [268]);
+}
