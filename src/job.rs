@@ -212,10 +212,16 @@ pub fn check(output: &str, store: &crate::io::store::StoreOptions, as_of: Option
         return fail("the manifest's months are not YYYY-MM".into());
     };
     for spec in [&CUSTOMER_MONTHS, &MRR_MOVEMENTS, &NRR_SUMMARY, &COHORT_MATRIX] {
-        let present: std::collections::BTreeSet<String> =
-            root.join(spec.name).list()?.into_iter().map(|e| e.key).collect();
-        let key = |m: Month| format!("month={}/{}", m.iso_first_day(), write::DATA_FILE);
-        if let Some(missing) = first.through(last).find(|m| !present.contains(&key(*m))) {
+        let present: std::collections::BTreeSet<String> = root
+            .join(spec.name)
+            .list()?
+            .into_iter()
+            .map(|e| format!("{}/{}", spec.name, e.key))
+            .collect();
+        if let Some(missing) = first
+            .through(last)
+            .find(|m| !present.contains(&write::partition_key(spec.name, *m)))
+        {
             return fail(format!("{} has no partition for {missing}", spec.name));
         }
     }

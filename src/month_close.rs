@@ -43,8 +43,6 @@ impl Timeline {
 pub struct Closed {
     /// The timeline.
     pub timeline: Timeline,
-    /// close(M) for every month of the timeline.
-    pub close_dates: BTreeMap<Month, chrono::NaiveDate>,
     /// Input rows on close dates, with [`MONTH`] added.
     pub rows: DataFrame,
 }
@@ -147,9 +145,5 @@ pub fn close(snapshots: &Snapshots, as_of: Option<Month>) -> Result<Closed> {
         close_rows = rows.height(),
         "month close"
     );
-    Ok(Closed {
-        timeline,
-        close_dates,
-        rows,
-    })
+    Ok(Closed { timeline, rows })
 }

@@ -154,10 +154,10 @@ pub fn bridge(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFr
     let start = &values[7];
     let (expansion, contraction, churn) = (&values[10], &values[11], &values[12]);
     let nrr: Vec<Option<f64>> = (0..month_col.len())
-        .map(|i| ratio(start[i] + expansion[i] - contraction[i] - churn[i], start[i]))
+        .map(|i| crate::windows::nrr(start[i], expansion[i], contraction[i], churn[i]))
         .collect();
     let grr: Vec<Option<f64>> = (0..month_col.len())
-        .map(|i| ratio(start[i] - contraction[i] - churn[i], start[i]))
+        .map(|i| crate::windows::grr(start[i], contraction[i], churn[i]))
         .collect();
     let mut columns = vec![
         Column::new(MONTH.into(), month_col),

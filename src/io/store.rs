@@ -171,11 +171,6 @@ impl Location {
         }
     }
 
-    /// Whether the location is a single existing local file.
-    pub fn is_local_file(&self) -> bool {
-        matches!(self, Location::Local(p) if p.is_file())
-    }
-
     /// Every object below the location, sorted by key, skipping any path with a
     /// component that starts with `.` or `_` (temporary files, `_SUCCESS`,
     /// `_manifest.json`).
