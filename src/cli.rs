@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use nrr::config::env;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
 
@@ -21,7 +22,7 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Log format on stderr: text for people, json (one object per line) for schedulers.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, env = "NRR_LOG_FORMAT")]
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, env = env::LOG_FORMAT)]
     pub log_format: LogFormat,
 }
 
@@ -53,28 +54,32 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct JobArgs {
     /// Snapshot Parquet: a file, a directory (Hive folders allowed), a glob, or s3://, gs://, az:// URIs of those.
-    #[arg(long, env = "NRR_INPUT")]
+    #[arg(long, env = env::INPUT)]
     pub input: Option<String>,
     /// Output root: a folder or an object-store URI; one sub-folder per table.
-    #[arg(long, env = "NRR_OUTPUT")]
+    #[arg(long, env = env::OUTPUT)]
     pub output: Option<String>,
     /// Segment columns, comma-separated.
-    #[arg(long, value_delimiter = ',', env = "NRR_SEGMENT_BY")]
+    #[arg(long, value_delimiter = ',', env = env::SEGMENT_BY)]
     pub segment_by: Option<Vec<String>>,
     /// FX rates Parquet (month, currency, rate).
-    #[arg(long, env = "NRR_FX_RATES")]
+    #[arg(long, env = env::FX_RATES)]
     pub fx_rates: Option<String>,
     /// Currency of every amount in the output.
-    #[arg(long, env = "NRR_REPORTING_CURRENCY")]
+    #[arg(long, env = env::REPORTING_CURRENCY)]
     pub reporting_currency: Option<String>,
     /// Months-since-cohort columns of the wide matrix (m00..mNN).
     #[arg(long)]
     pub horizon: Option<u32>,
+    /// Business time zone: the calendar that puts a zoned snapshot timestamp on a day
+    /// (UTC, an offset such as +05:30, or an IANA name such as America/New_York).
+    #[arg(long, env = env::TIMEZONE)]
+    pub timezone: Option<String>,
     /// Endpoint of an S3-compatible store (MinIO, R2); default AWS_ENDPOINT_URL.
-    #[arg(long, env = "NRR_S3_ENDPOINT")]
+    #[arg(long, env = env::S3_ENDPOINT)]
     pub s3_endpoint: Option<String>,
     /// TOML config file (${VAR} is read from the environment); command-line values win over it.
-    #[arg(long, env = "NRR_CONFIG")]
+    #[arg(long, env = env::CONFIG)]
     pub config: Option<PathBuf>,
 }
 
@@ -85,7 +90,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub job: JobArgs,
     /// Last month of the timeline (YYYY-MM); default: last month in the data.
-    #[arg(long, env = "NRR_AS_OF")]
+    #[arg(long, env = env::AS_OF)]
     pub as_of: Option<String>,
     /// Range run: first month to rewrite (YYYY-MM); needs --to.
     #[arg(long, requires = "to")]
@@ -102,7 +107,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Output root of a run (folder or object-store URI).
-    #[arg(long, env = "NRR_OUTPUT")]
+    #[arg(long, env = env::OUTPUT)]
     pub output: String,
     /// Where to write the page; default <output>/report.html.
     #[arg(long)]
@@ -111,7 +116,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub segment: Option<String>,
     /// Endpoint of an S3-compatible store.
-    #[arg(long, env = "NRR_S3_ENDPOINT")]
+    #[arg(long, env = env::S3_ENDPOINT)]
     pub s3_endpoint: Option<String>,
 }
 
@@ -136,13 +141,13 @@ pub struct BackfillArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Output root to check.
-    #[arg(long, env = "NRR_OUTPUT")]
+    #[arg(long, env = env::OUTPUT)]
     pub output: String,
     /// Fail unless the output's as-of month is this (YYYY-MM).
     #[arg(long)]
     pub as_of: Option<String>,
     /// Endpoint of an S3-compatible store.
-    #[arg(long, env = "NRR_S3_ENDPOINT")]
+    #[arg(long, env = env::S3_ENDPOINT)]
     pub s3_endpoint: Option<String>,
 }
 

@@ -6,45 +6,54 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::engine::month_close::BusinessTz;
 use crate::engine::EngineOptions;
 use crate::io::store::StoreOptions;
+use crate::snapshots::ColumnNames;
 use crate::{Error, Month, Result};
+
+/// The environment variables that stand for command-line options, declared
+/// once: the binary attaches them to its flags, the tests clear them.
+pub mod env {
+    /// `--input`.
+    pub const INPUT: &str = "NRR_INPUT";
+    /// `--output`.
+    pub const OUTPUT: &str = "NRR_OUTPUT";
+    /// `--as-of`.
+    pub const AS_OF: &str = "NRR_AS_OF";
+    /// `--segment-by`.
+    pub const SEGMENT_BY: &str = "NRR_SEGMENT_BY";
+    /// `--fx-rates`.
+    pub const FX_RATES: &str = "NRR_FX_RATES";
+    /// `--reporting-currency`.
+    pub const REPORTING_CURRENCY: &str = "NRR_REPORTING_CURRENCY";
+    /// `--timezone`.
+    pub const TIMEZONE: &str = "NRR_TIMEZONE";
+    /// `--s3-endpoint`.
+    pub const S3_ENDPOINT: &str = "NRR_S3_ENDPOINT";
+    /// `--config`.
+    pub const CONFIG: &str = "NRR_CONFIG";
+    /// `--log-format`.
+    pub const LOG_FORMAT: &str = "NRR_LOG_FORMAT";
+    /// Every one of them.
+    pub const ALL: [&str; 10] = [
+        INPUT,
+        OUTPUT,
+        AS_OF,
+        SEGMENT_BY,
+        FX_RATES,
+        REPORTING_CURRENCY,
+        TIMEZONE,
+        S3_ENDPOINT,
+        CONFIG,
+        LOG_FORMAT,
+    ];
+}
 
 /// Default months-since-cohort horizon of the wide matrix.
 pub const DEFAULT_HORIZON: u32 = 36;
 /// Default reporting currency.
 pub const DEFAULT_CURRENCY: &str = "USD";
-
-/// Source column names of the canonical snapshot columns.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ColumnNames {
-    /// Snapshot date column.
-    pub snapshot_date: String,
-    /// Customer key column.
-    pub customer_id: String,
-    /// Subscription key column.
-    pub subscription_id: String,
-    /// MRR column.
-    pub mrr: String,
-    /// Currency column (optional in the data).
-    pub currency: String,
-    /// Status column (optional in the data).
-    pub status: String,
-}
-
-impl Default for ColumnNames {
-    fn default() -> Self {
-        use crate::snapshots as s;
-        ColumnNames {
-            snapshot_date: s::SNAPSHOT_DATE.into(),
-            customer_id: s::CUSTOMER_ID.into(),
-            subscription_id: s::SUBSCRIPTION_ID.into(),
-            mrr: s::MRR.into(),
-            currency: s::CURRENCY.into(),
-            status: s::STATUS.into(),
-        }
-    }
-}
 
 /// Everything a run needs, validated.
 #[derive(Clone, Debug)]
@@ -57,6 +66,8 @@ pub struct JobConfig {
     pub fx_rates: Option<String>,
     /// Source column names.
     pub columns: ColumnNames,
+    /// The business time zone (the calendar of zoned snapshot timestamps).
+    pub timezone: BusinessTz,
     /// Engine options (`as_of` is also the end of a range run).
     pub engine: EngineOptions,
     /// First month to write in a range run; `None` for a full run.
@@ -88,6 +99,7 @@ pub struct ConfigFile {
     fx_rates: Option<String>,
     reporting_currency: Option<String>,
     horizon: Option<u32>,
+    timezone: Option<String>,
     s3_endpoint: Option<String>,
     #[serde(default)]
     columns: ColumnMap,
@@ -141,6 +153,8 @@ pub struct Overrides {
     pub reporting_currency: Option<String>,
     /// --horizon
     pub horizon: Option<u32>,
+    /// --timezone
+    pub timezone: Option<String>,
     /// --from (range runs)
     pub from: Option<String>,
     /// --to (range runs)
@@ -252,6 +266,14 @@ impl JobConfig {
                 expected: "use at most 600 months".into(),
             });
         }
+        let timezone = match cli.timezone.or(file.timezone) {
+            None => BusinessTz::default(),
+            Some(text) => BusinessTz::parse(&text).ok_or_else(|| Error::InvalidArgument {
+                what: "--timezone".into(),
+                value: text.clone(),
+                expected: "use UTC, a fixed offset such as +05:30, or an IANA zone such as America/New_York".into(),
+            })?,
+        };
         let d = ColumnNames::default();
         let m = file.columns;
         Ok(JobConfig {
@@ -266,6 +288,7 @@ impl JobConfig {
                 currency: m.currency.unwrap_or(d.currency),
                 status: m.status.unwrap_or(d.status),
             },
+            timezone,
             engine: EngineOptions {
                 as_of,
                 segment_by,

@@ -13,6 +13,8 @@ pub enum ErrorKind {
     BadInput,
     /// The command line or config file is wrong (exit code 2).
     Usage,
+    /// `nrr check` found the output incomplete or failing (exit code 4).
+    CheckFailed,
     /// Anything else: I/O, a bug (exit code 1).
     Internal,
 }
@@ -112,6 +114,39 @@ pub enum Error {
         date: String,
         /// The value as read.
         value: String,
+    },
+
+    /// A snapshot date outside the years nrr accepts.
+    #[error("'{path}': {column} {value} is outside the accepted range 1900-01-01 to 9999-12-31. Fix the date in the export (a typo, or a number of seconds or milliseconds stored as days)")]
+    DateOutOfRange {
+        /// The file.
+        path: String,
+        /// The date column, as named in the file.
+        column: String,
+        /// The date as read.
+        value: String,
+    },
+
+    /// An amount times its FX rate does not fit 64-bit cents.
+    #[error("'{path}': MRR {value} of subscription '{subscription_id}' on {date} at FX rate {rate} is beyond what nrr can hold (±92,233,720,368,547,758.07 in the reporting currency). Fix the amount (minor units or a wrong scale?) or the rate")]
+    MoneyOverflow {
+        /// The file.
+        path: String,
+        /// The subscription.
+        subscription_id: String,
+        /// The snapshot date.
+        date: String,
+        /// The amount as read.
+        value: String,
+        /// The rate applied.
+        rate: String,
+    },
+
+    /// A sum of money leaves the 64-bit range.
+    #[error("{what} exceeds what nrr can hold (±92,233,720,368,547,758.07 in the reporting currency). Check the mrr column for amounts far too large (minor units, a wrong scale) and the FX rates")]
+    Overflow {
+        /// Which sum, e.g. "the MRR of customer 'c1' in 2024-03".
+        what: String,
     },
 
     /// The same subscription twice on one snapshot date.
@@ -249,17 +284,17 @@ impl Error {
             | Error::NegativeMrr { .. }
             | Error::BadMrr { .. }
             | Error::DuplicateSnapshot { .. }
+            | Error::DateOutOfRange { .. }
+            | Error::MoneyOverflow { .. }
+            | Error::Overflow { .. }
             | Error::MissingFxRate { .. }
             | Error::BadFxRates { .. }
             | Error::GapMonth { .. }
             | Error::EmptyInput { .. }
             | Error::BadPartitionValue { .. } => ErrorKind::BadInput,
             Error::InvalidArgument { .. } | Error::Config { .. } => ErrorKind::Usage,
-            Error::Io { .. }
-            | Error::Storage { .. }
-            | Error::ManifestCheck(_)
-            | Error::Polars(_)
-            | Error::Invariant(_) => ErrorKind::Internal,
+            Error::ManifestCheck(_) => ErrorKind::CheckFailed,
+            Error::Io { .. } | Error::Storage { .. } | Error::Polars(_) | Error::Invariant(_) => ErrorKind::Internal,
         }
     }
 

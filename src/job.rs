@@ -14,13 +14,14 @@ use std::time::Instant;
 use tracing::info_span;
 
 use crate::config::JobConfig;
+use crate::engine::cohorts;
 use crate::engine::{self, Tables};
 use crate::io::manifest::{self, Manifest, Reconciliation};
 use crate::io::read::{self, ReadOptions};
 use crate::io::store::Location;
 use crate::io::write::{self, Written};
 use crate::tables::{self, COHORT_MATRIX, CUSTOMER_MONTHS, MRR_MOVEMENTS, NRR_MATRIX_WIDE, NRR_SUMMARY};
-use crate::{cohorts, Error, Month, Result};
+use crate::{Error, Month, Result};
 
 /// What a run produced.
 pub struct RunOutcome {
@@ -38,15 +39,15 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let output = Location::parse(&cfg.output, &cfg.store)?;
-    let until = cfg.engine.as_of.map(|m| m.last_day());
-    let (snapshots, sources) = info_span!("read").in_scope(|| {
-        read::read_snapshots(
+    let (closed, sources) = info_span!("read").in_scope(|| {
+        read::read_close_rows(
             &cfg.input,
             &ReadOptions {
                 names: &cfg.columns,
                 segment_by: &cfg.engine.segment_by,
                 reporting: &cfg.engine.reporting_currency,
-                until,
+                as_of: cfg.engine.as_of,
+                timezone: cfg.timezone,
                 store: &cfg.store,
             },
         )
@@ -56,12 +57,7 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
         .as_deref()
         .map(|f| read::read_fx_rates(f, &cfg.store))
         .transpose()?;
-    let tables = match engine::compute(&snapshots, fx.as_ref(), &cfg.engine) {
-        Ok(tables) => tables,
-        // A decode failure surfaces without a file name: find the file.
-        Err(Error::Polars(e)) => return Err(read::find_unreadable(&snapshots).unwrap_or(Error::Polars(e))),
-        Err(e) => return Err(e),
-    };
+    let tables = engine::compute(closed, fx.as_ref(), &cfg.engine)?;
 
     let timeline = tables.timeline;
     let from = match cfg.write_from {

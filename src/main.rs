@@ -1,5 +1,6 @@
 //! The `nrr` command: parses arguments, sets up logging, runs a subcommand
-//! and maps errors to exit codes (0 ok, 1 internal, 2 usage, 3 bad input).
+//! and maps errors to exit codes (0 ok, 1 internal, 2 usage, 3 bad input,
+//! 4 `nrr check` found the output incomplete).
 
 mod cli;
 mod commands;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
             let code = match err.downcast_ref::<nrr::Error>().map(nrr::Error::kind) {
                 Some(nrr::ErrorKind::BadInput) => 3,
                 Some(nrr::ErrorKind::Usage) => 2,
+                Some(nrr::ErrorKind::CheckFailed) => 4,
                 _ => 1,
             };
             ExitCode::from(code)

@@ -27,9 +27,10 @@ impl Month {
         Self::from_ym(date.year(), date.month())
     }
 
-    /// The month of a Polars `Date` value (days since 1970-01-01).
-    pub fn from_epoch_days(days: i32) -> Self {
-        Self::from_date(epoch_days_to_date(days))
+    /// The month of a Polars `Date` value (days since 1970-01-01); `None`
+    /// beyond the calendar's range.
+    pub fn from_epoch_days(days: i32) -> Option<Self> {
+        epoch_days_to_date(days).map(Self::from_date)
     }
 
     /// Parses `YYYY-MM` (also accepts `YYYY-MM-DD`, whose day is ignored).
@@ -118,9 +119,10 @@ impl fmt::Display for Month {
     }
 }
 
-/// A Polars `Date` value (days since 1970-01-01) as a calendar date.
-pub fn epoch_days_to_date(days: i32) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt(days + UNIX_EPOCH_CE_DAYS).expect("date in range")
+/// A Polars `Date` value (days since 1970-01-01) as a calendar date; `None`
+/// beyond the calendar's range (about ±262,000 years).
+pub fn epoch_days_to_date(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(days.checked_add(UNIX_EPOCH_CE_DAYS)?)
 }
 
 /// A calendar date as a Polars `Date` value.
@@ -162,8 +164,9 @@ mod tests {
     fn epoch_days_round_trip() {
         let d = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
         assert_eq!(date_to_epoch_days(d), 19_753);
-        assert_eq!(epoch_days_to_date(19_753), d);
-        assert_eq!(Month::from_epoch_days(19_753), Month::from_ym(2024, 1));
+        assert_eq!(epoch_days_to_date(19_753), Some(d));
+        assert_eq!(Month::from_epoch_days(19_753), Some(Month::from_ym(2024, 1)));
+        assert_eq!(epoch_days_to_date(i32::MAX), None);
         assert_eq!(
             Month::from_ym(2024, 2).last_day(),
             NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()

@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use polars::prelude::*;
 
+use crate::engine::segments::ALL;
+use crate::engine::windows::WINDOWS;
 use crate::engine::Tables;
-use crate::segments::ALL;
 use crate::tables::{MONTH, SEGMENT_NAME, WINDOW_MONTHS};
-use crate::windows::WINDOWS;
 use crate::Result;
 
 /// Formats cents as `1,234,567.89`.

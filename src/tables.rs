@@ -254,7 +254,9 @@ pub fn unpublish(frame: DataFrame) -> Result<DataFrame> {
         out.push(match column.dtype() {
             DataType::Date => {
                 let days = column.cast(&DataType::Int32)?;
-                let months = days.i32()?.apply_values(|d| crate::Month::from_epoch_days(d).0);
+                let months = days
+                    .i32()?
+                    .apply_values(|d| crate::Month::from_epoch_days(d).map_or(i32::MIN, |m| m.0));
                 months.into_series().with_name(name).into_column()
             }
             DataType::Decimal(_, 2) => {

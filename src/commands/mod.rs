@@ -34,6 +34,7 @@ fn resolve(job: JobArgs, as_of: Option<String>, from: Option<String>, to: Option
         fx_rates: job.fx_rates,
         reporting_currency: job.reporting_currency,
         horizon: job.horizon,
+        timezone: job.timezone,
         from,
         to,
         s3_endpoint: job.s3_endpoint,

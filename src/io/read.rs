@@ -4,14 +4,16 @@
 //! Each file's schema is read from its footer first, so a missing or
 //! mistyped column is reported with the file's name before any data is read.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::store::{self, Entry, Location, StoreOptions};
-use crate::config::ColumnNames;
-use crate::currency::FxRates;
-use crate::snapshots::{self as s, segment_column, Snapshots};
+use crate::engine::currency::FxRates;
+use crate::engine::month_close::{self, BusinessTz, Closed};
+use crate::snapshots::{self as s, segment_column, ColumnNames, Sources};
 use crate::{Error, Result};
 
 /// A snapshot file as found, for the run manifest's input fingerprint.
@@ -110,8 +112,6 @@ fn hive_pairs(key: &str) -> Vec<(String, String)> {
 struct Opened {
     schema: Schema,
     scan: LazyFrame,
-    /// Rows, from the footer.
-    rows: usize,
 }
 
 /// Reads a file's schema (from the footer for local files; remote files are
@@ -122,33 +122,81 @@ fn open(root: &Location, entry: &Entry) -> Result<Opened> {
         path: shown.clone(),
         reason,
     };
-    let args = || ScanArgsParquet {
+    let local = root.local_path(&entry.key);
+    // fs-err names the path in its error; Polars' reader takes the std file.
+    let open_local = |path: &Path| -> Result<std::fs::File> {
+        Ok(fs_err::File::open(path)
+            .map_err(|e| unreadable(e.to_string()))?
+            .into_parts()
+            .0)
+    };
+    let bytes = match &local {
+        Some(_) => None,
+        None => Some(root.get(&entry.key)?),
+    };
+    let arrow = match (&local, &bytes) {
+        (Some(path), _) => ParquetReader::new(open_local(path)?).schema(),
+        (None, Some(bytes)) => ParquetReader::new(std::io::Cursor::new(bytes.as_slice())).schema(),
+        (None, None) => unreachable!("remote files are fetched"),
+    }
+    .map_err(|e| unreadable(e.to_string()))?;
+
+    if let Some(zone) = unnamed_zone(&arrow) {
+        // Polars cannot name some zones pandas writes (such as +05:30) and
+        // would stop on them; the stored instants are UTC whatever the label,
+        // so the file is read by its Parquet types, which say just that.
+        tracing::info!(file = %shown, zone, "time zone label ignored: read by the Parquet types");
+        let frame = match (&local, bytes) {
+            (Some(path), _) => by_parquet_types(ParquetReader::new(open_local(path)?)),
+            (None, Some(bytes)) => by_parquet_types(ParquetReader::new(std::io::Cursor::new(bytes))),
+            (None, None) => unreachable!("remote files are fetched"),
+        }
+        .map_err(|e| unreadable(e.to_string()))?;
+        let schema = frame.schema().as_ref().clone();
+        return Ok(Opened {
+            schema,
+            scan: frame.lazy(),
+        });
+    }
+
+    let args = ScanArgsParquet {
         hive_options: HiveOptions::new_disabled(),
         ..Default::default()
     };
-    let (arrow, scan, rows) = match root.local_path(&entry.key) {
-        Some(path) => {
-            let file = std::fs::File::open(&path).map_err(|e| unreadable(e.to_string()))?;
-            let mut reader = ParquetReader::new(file);
-            let arrow = reader.schema().map_err(|e| unreadable(e.to_string()))?;
-            let rows = reader.num_rows().map_err(|e| unreadable(e.to_string()))?;
-            let scan = LazyFrame::scan_parquet(PlRefPath::new(path.display().to_string().as_str()), args())?;
-            (arrow, scan, rows)
-        }
-        None => {
-            let bytes = root.get(&entry.key)?;
-            let mut reader = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()));
-            let arrow = reader.schema().map_err(|e| unreadable(e.to_string()))?;
-            let rows = reader.num_rows().map_err(|e| unreadable(e.to_string()))?;
+    let scan = match (local, bytes) {
+        (Some(path), _) => LazyFrame::scan_parquet(PlRefPath::new(path.display().to_string().as_str()), args)?,
+        (None, Some(bytes)) => {
             let sources = ScanSources::Buffers(std::sync::Arc::from(vec![bytes.into()]));
-            (arrow, LazyFrame::scan_parquet_sources(sources, args())?, rows)
+            LazyFrame::scan_parquet_sources(sources, args)?
         }
+        (None, None) => unreachable!("remote files are fetched"),
     };
     let schema = arrow
         .iter_values()
         .map(|f| (f.name.clone(), DataType::from_arrow_field(f)))
         .collect();
-    Ok(Opened { schema, scan, rows })
+    Ok(Opened { schema, scan })
+}
+
+/// The first timestamp time zone of a file's Arrow schema that Polars cannot parse.
+fn unnamed_zone(arrow: &ArrowSchema) -> Option<String> {
+    arrow.iter_values().find_map(|f| match &f.dtype {
+        ArrowDataType::Timestamp(_, Some(zone)) if TimeZone::opt_try_new(Some(zone.clone())).is_err() => {
+            Some(zone.to_string())
+        }
+        _ => None,
+    })
+}
+
+/// Reads a whole file by its Parquet types, ignoring the Arrow schema stored
+/// beside them (a zoned TIMESTAMP then reads as UTC, which it is).
+fn by_parquet_types<R: polars::io::mmap::MmapBytesReader>(mut reader: ParquetReader<R>) -> PolarsResult<DataFrame> {
+    let mut metadata = (**reader.get_metadata()?).clone();
+    if let Some(pairs) = metadata.key_value_metadata.as_mut() {
+        pairs.retain(|kv| kv.key != "ARROW:schema");
+    }
+    reader.set_metadata(std::sync::Arc::new(metadata));
+    reader.finish()
 }
 
 /// What a canonical column accepts.
@@ -166,8 +214,14 @@ impl Want {
             Want::Date => matches!(dtype, DataType::Date | DataType::Datetime(..)),
             Want::Key => dtype.is_string() || dtype.is_integer() || dtype.is_categorical(),
             Want::Money => dtype.is_primitive_numeric() || dtype.is_decimal(),
+            // A column of nulls only (pandas writes an all-None column so) is all-null text.
             Want::Text => {
-                dtype.is_string() || dtype.is_integer() || dtype.is_categorical() || dtype.is_bool() || dtype.is_enum()
+                dtype.is_string()
+                    || dtype.is_integer()
+                    || dtype.is_categorical()
+                    || dtype.is_bool()
+                    || dtype.is_enum()
+                    || dtype.is_null()
             }
         }
     }
@@ -196,29 +250,32 @@ pub struct ReadOptions<'a> {
     pub segment_by: &'a [String],
     /// The reporting currency (for files without a currency column).
     pub reporting: &'a str,
-    /// Read only snapshots up to this day (range runs); files whose Hive
-    /// `snapshot_date` folder is later are not opened at all.
-    pub until: Option<chrono::NaiveDate>,
+    /// The as-of month: snapshots after it are not read (files whose Hive
+    /// `snapshot_date` folder is later are not opened at all).
+    pub as_of: Option<crate::Month>,
+    /// The business time zone, which decides the day of a zoned timestamp.
+    pub timezone: BusinessTz,
     /// Object-store settings.
     pub store: &'a StoreOptions,
 }
 
-/// Reads snapshot files into the canonical schema (lazily; the schemas are
-/// checked now, the data is read when the engine collects). Also returns the
-/// files read, for the manifest.
-pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec<SourceFile>)> {
-    let names = opts.names;
+/// Reads the month-close rows of an input: lists its files, opens only the
+/// close days' files when Hive folders name the days, finds close(M) and the
+/// timeline, and collects the rows on close days (docs/METRICS.md, "Month
+/// close"). Also returns the files read, for the manifest. A file that cannot
+/// be decoded is named in the error.
+pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<SourceFile>)> {
     let (root, mut files) = list_files(input, opts.store)?;
-    let folder_date = |f: &Entry| {
+    let folder_day = |f: &Entry| {
         hive_pairs(&f.key)
             .iter()
-            .find(|(k, _)| *k == names.snapshot_date)
-            .and_then(|(_, v)| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+            .find(|(k, _)| *k == opts.names.snapshot_date)
+            .and_then(|(_, v)| month_close::snapshot_day_of_text(v, opts.timezone))
     };
-    if let Some(until) = opts.until {
-        // A date in the folder name is the file's snapshot_date: skip later days unread.
-        let earliest = files.iter().filter_map(folder_date).min();
-        files.retain(|f| folder_date(f).is_none_or(|d| d <= until));
+    if let Some(until) = opts.as_of.map(|m| m.last_day()) {
+        // A day in the folder name is the file's snapshot day: skip later days unread.
+        let earliest = files.iter().filter_map(folder_day).min();
+        files.retain(|f| folder_day(f).is_none_or(|d| d <= until));
         if files.is_empty() {
             return Err(Error::InvalidArgument {
                 what: "--as-of/--to".into(),
@@ -230,164 +287,51 @@ pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec
             });
         }
     }
-    // When every file sits in a snapshot_date=YYYY-MM-DD folder, the close
-    // days are known from the listing: only their files are opened. If one
-    // of those files turns out empty, the listing misled: open them all.
+    // When every file sits in a snapshot_date=… folder, the close days are
+    // known from the listing, by the same rule as the rows: only their files
+    // are opened. If a file's rows then turn out to lie on other days (or
+    // it has none), the listing misled: every file is read instead.
     let all_files = files.clone();
-    let dates: Option<Vec<chrono::NaiveDate>> = files.iter().map(folder_date).collect();
-    let pruned = dates.is_some();
-    if let Some(dates) = dates {
-        let mut close: std::collections::BTreeMap<crate::Month, chrono::NaiveDate> = std::collections::BTreeMap::new();
-        for d in &dates {
-            let e = close.entry(crate::Month::from_date(*d)).or_insert(*d);
-            *e = (*e).max(*d);
-        }
-        let mut keep = dates.iter().map(|d| close[&crate::Month::from_date(*d)] == *d);
+    let listed: Option<Vec<NaiveDate>> = files.iter().map(folder_day).collect();
+    if let Some(days) = &listed {
+        let close = month_close::close_days(days.iter().copied());
+        let mut keep = days.iter().map(|d| close.get(&crate::Month::from_date(*d)) == Some(d));
         files.retain(|_| keep.next().unwrap_or(true));
     }
-    let mut opened = files.iter().map(|f| open(&root, f)).collect::<Result<Vec<_>>>()?;
-    if pruned && opened.iter().any(|o| o.rows == 0) {
-        tracing::info!("a close-day file is empty: reading every day");
-        files = all_files.clone();
-        opened = files.iter().map(|f| open(&root, f)).collect::<Result<Vec<_>>>()?;
-    }
-    tracing::info!(
-        opened = files.len(),
-        skipped = all_files.len() - files.len(),
-        "files of days that close no month skipped"
-    );
-    let schemas: Vec<&Schema> = opened.iter().map(|o| &o.schema).collect();
-
-    // One MRR type for all files: exact decimals when every file has them, else Float64.
-    let mut money = Some(0_usize);
-    for schema in &schemas {
-        match schema.get(&names.mrr) {
-            Some(DataType::Decimal(_, scale)) => money = money.map(|m| m.max(*scale)),
-            Some(dtype) if dtype.is_integer() => {}
-            _ => money = None,
+    let mut scan = Scan::open(&root, &files, input, opts)?;
+    let (closed, files) = tracing::info_span!("month_close").in_scope(|| -> Result<_> {
+        let mut days = scan.day_counts()?;
+        if listed.is_some() && !days.match_folders(files.iter().map(folder_day)) {
+            tracing::info!("a close-day file holds rows of other days, or none: reading every day");
+            files = all_files.clone();
+            scan = Scan::open(&root, &files, input, opts)?;
+            days = scan.day_counts()?;
         }
-    }
-    let money_type = match money {
-        Some(scale) if scale <= 18 => DataType::Decimal(38, scale),
-        _ => DataType::Float64,
-    };
-
-    let mut columns: Vec<(&str, &str, Want, bool)> = vec![
-        (s::SNAPSHOT_DATE, &names.snapshot_date, Want::Date, true),
-        (s::CUSTOMER_ID, &names.customer_id, Want::Key, true),
-        (s::SUBSCRIPTION_ID, &names.subscription_id, Want::Key, true),
-        (s::MRR, &names.mrr, Want::Money, true),
-        (s::CURRENCY, &names.currency, Want::Text, false),
-        (s::STATUS, &names.status, Want::Text, false),
-    ];
-    let segment_names: Vec<String> = opts.segment_by.iter().map(|s| segment_column(s)).collect();
-    for (segment, internal) in opts.segment_by.iter().zip(&segment_names) {
-        columns.push((internal, segment, Want::Text, false));
-    }
-
-    // A segment column no file has is a typo, not a column of nulls.
-    for segment in opts.segment_by {
-        let present = files
-            .iter()
-            .zip(&schemas)
-            .any(|(f, schema)| schema.contains(segment) || hive_pairs(&f.key).iter().any(|(k, _)| k == segment));
-        if !present {
-            return Err(Error::MissingSegmentColumn {
-                path: root.display(&files[0].key),
-                column: segment.clone(),
-                found: schemas[0]
-                    .iter_names()
-                    .map(|n| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
-    }
-
-    let mut frames = Vec::with_capacity(files.len());
-    for (index, (file, opened)) in files.iter().zip(&opened).enumerate() {
-        let path = root.display(&file.key);
-        let schema = &opened.schema;
-        let hive = hive_pairs(&file.key);
-        let mut exprs = Vec::with_capacity(columns.len() + 1);
-        for &(canonical, source, want, required) in &columns {
-            let target = match want {
-                Want::Date => DataType::Date,
-                Want::Money => money_type.clone(),
-                Want::Key | Want::Text => DataType::String,
-            };
-            let expr = if let Some(dtype) = schema.get(source) {
-                if !want.accepts(dtype) {
-                    let (expected, fix) = want.expected();
-                    return Err(Error::WrongType {
-                        path,
-                        column: source.to_string(),
-                        found: dtype.to_string(),
-                        expected,
-                        fix,
-                    });
-                }
-                if matches!(dtype, DataType::Float32) {
-                    // Widening an f32 adds digits (2.675 -> 2.674999952...):
-                    // go through its shortest text so the written value survives.
-                    col(source).cast(DataType::String).cast(target)
-                } else {
-                    col(source).cast(target)
-                }
-            } else if let Some((key, value)) = hive.iter().find(|(k, _)| k == source) {
-                match want {
-                    Want::Date => {
-                        let date = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
-                            Error::BadPartitionValue {
-                                path: path.clone(),
-                                key: key.clone(),
-                                value: value.clone(),
-                            }
-                        })?;
-                        lit(crate::month::date_to_epoch_days(date)).cast(DataType::Date)
-                    }
-                    Want::Money => {
-                        return Err(Error::WrongType {
-                            path,
-                            column: source.to_string(),
-                            found: "a partition folder".into(),
-                            expected: "a column inside the file",
-                            fix: "MRR must be a column of the Parquet file",
-                        })
-                    }
-                    Want::Key | Want::Text => lit(value.as_str()),
-                }
-            } else if required {
-                return Err(Error::MissingColumn {
-                    path,
-                    column: source.to_string(),
-                    canonical: canonical.to_string(),
-                    found: schema.iter_names().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
-                });
-            } else if canonical == s::CURRENCY {
-                // A file without a currency column is in the reporting currency.
-                lit(opts.reporting)
-            } else {
-                lit(NULL).cast(DataType::String)
-            };
-            exprs.push(expr.alias(canonical));
-        }
-        exprs.push(lit(index as u32).cast(DataType::UInt32).alias(s::FILE));
-        frames.push(opened.scan.clone().select(exprs));
-    }
-    let frame = concat(
-        frames,
-        UnionArgs {
-            parallel: true,
-            rechunk: false,
-            ..Default::default()
-        },
-    )?;
-    let bytes: u64 = files.iter().map(|f| f.size).sum();
-    for f in &files {
-        tracing::debug!(file = %root.display(&f.key), size = f.size, "input file");
-    }
-    tracing::info!(files = files.len(), bytes, input, "snapshot files listed");
+        tracing::info!(
+            opened = files.len(),
+            skipped = all_files.len() - files.len(),
+            "files of days that close no month skipped"
+        );
+        days.check(&scan.sources, &opts.names.snapshot_date)?;
+        let close = month_close::close_days(days.days());
+        let (timeline, close_dates) = month_close::timeline(&close, opts.as_of, input)?;
+        let rows = scan.collect_on(&close_dates)?;
+        tracing::info!(
+            rows_read = days.rows(),
+            months = timeline.len(),
+            first = %timeline.first,
+            last = %timeline.last,
+            close_rows = rows.height(),
+            "month close"
+        );
+        let closed = Closed {
+            timeline,
+            close_dates,
+            rows,
+            sources: scan.sources.clone(),
+        };
+        Ok((closed, files))
+    })?;
     let sources = files
         .iter()
         .map(|f| SourceFile {
@@ -396,25 +340,295 @@ pub fn read_snapshots(input: &str, opts: &ReadOptions) -> Result<(Snapshots, Vec
             modified: f.modified.clone(),
             etag: f.etag.clone(),
         })
-        .collect::<Vec<_>>();
-    let snapshots = Snapshots {
-        frame,
-        files: sources.iter().map(|f| f.path.clone()).collect(),
-        input: input.to_string(),
-        scans: opened.into_iter().map(|o| o.scan).collect(),
-    };
-    Ok((snapshots, sources))
+        .collect();
+    Ok((closed, sources))
 }
 
-/// Decodes each snapshot file on its own to find one that cannot be read;
-/// used after a failed collect to name the culprit.
-pub fn find_unreadable(snapshots: &Snapshots) -> Option<Error> {
-    snapshots.scans.iter().zip(&snapshots.files).find_map(|(scan, path)| {
-        scan.clone().collect().err().map(|e| Error::UnreadableFile {
-            path: path.clone(),
-            reason: e.to_string(),
+/// The opened snapshot files as one lazy frame in the canonical schema.
+struct Scan {
+    frame: LazyFrame,
+    /// Each file's own scan, to find a file that cannot be decoded.
+    scans: Vec<LazyFrame>,
+    sources: Sources,
+}
+
+/// Rows per (file, snapshot day), from one pass over the date column.
+struct DayCounts {
+    /// (file index, day as days since 1970-01-01 or null, rows).
+    groups: Vec<(u32, Option<i32>, u64)>,
+}
+
+impl DayCounts {
+    /// Whether each file's rows lie on the day its folder names, and only there.
+    fn match_folders(&self, folder_days: impl Iterator<Item = Option<NaiveDate>>) -> bool {
+        let mut per_file: Vec<Vec<Option<i32>>> = Vec::new();
+        for (file, day, _) in &self.groups {
+            let file = *file as usize;
+            if per_file.len() <= file {
+                per_file.resize(file + 1, Vec::new());
+            }
+            per_file[file].push(*day);
+        }
+        folder_days.enumerate().all(|(i, folder)| {
+            let folder = folder.map(crate::month::date_to_epoch_days);
+            per_file
+                .get(i)
+                .is_some_and(|days| !days.is_empty() && days.iter().all(|d| *d == folder))
         })
-    })
+    }
+
+    /// Rejects null and out-of-range snapshot days, naming the file.
+    fn check(&self, sources: &Sources, column: &str) -> Result<()> {
+        if let Some((file, _, _)) = self.groups.iter().find(|(_, day, _)| day.is_none()) {
+            let count = self
+                .groups
+                .iter()
+                .filter(|(f, day, _)| f == file && day.is_none())
+                .map(|(_, _, n)| *n as usize)
+                .sum();
+            return Err(Error::NullValues {
+                path: sources.file(Some(*file)),
+                column: column.to_string(),
+                count,
+                example: String::new(),
+            });
+        }
+        let out_of_range = self.groups.iter().find_map(|(file, day, _)| {
+            let day = (*day)?;
+            let date = crate::month::epoch_days_to_date(day);
+            (!date.is_some_and(month_close::day_in_range)).then_some((*file, day, date))
+        });
+        if let Some((file, day, date)) = out_of_range {
+            return Err(Error::DateOutOfRange {
+                path: sources.file(Some(file)),
+                column: column.to_string(),
+                value: date.map_or_else(|| format!("{day} days from 1970-01-01"), |d| d.to_string()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every snapshot day (after [`DayCounts::check`]).
+    fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.groups
+            .iter()
+            .filter_map(|(_, day, _)| crate::month::epoch_days_to_date((*day)?))
+    }
+
+    /// Rows read.
+    fn rows(&self) -> u64 {
+        self.groups.iter().map(|(_, _, n)| n).sum()
+    }
+}
+
+impl Scan {
+    /// Counts rows per file and day.
+    fn day_counts(&self) -> Result<DayCounts> {
+        let counts = self
+            .frame
+            .clone()
+            .select([col(s::FILE), col(s::SNAPSHOT_DATE).cast(DataType::Int32).alias("day")])
+            .group_by([col(s::FILE), col("day")])
+            .agg([len().cast(DataType::UInt64).alias("rows")])
+            .sort([s::FILE, "day"], Default::default())
+            .collect();
+        let counts = self.decoded(counts)?;
+        let (files, days, rows) = (
+            counts.column(s::FILE)?.u32()?,
+            counts.column("day")?.i32()?,
+            counts.column("rows")?.u64()?,
+        );
+        let groups = (0..counts.height())
+            .map(|i| {
+                (
+                    files.get(i).unwrap_or_default(),
+                    days.get(i),
+                    rows.get(i).unwrap_or_default(),
+                )
+            })
+            .collect();
+        Ok(DayCounts { groups })
+    }
+
+    /// The rows on the close days, with [`s::MONTH`] added.
+    fn collect_on(&self, close: &BTreeMap<crate::Month, NaiveDate>) -> Result<DataFrame> {
+        let days: Vec<i32> = close.values().map(|d| crate::month::date_to_epoch_days(*d)).collect();
+        // A filter (not a join) so Polars pushes it into each file's scan,
+        // where row-group statistics skip days that are no month's close.
+        let close_days = Series::new("close".into(), days).cast(&DataType::Date)?;
+        let rows = self
+            .frame
+            .clone()
+            .filter(col(s::SNAPSHOT_DATE).is_in(lit(close_days).implode(false), false))
+            .with_column(month_close::month_of(col(s::SNAPSHOT_DATE)).alias(s::MONTH))
+            .collect();
+        self.decoded(rows)
+    }
+
+    /// A collected result, or the error naming the file that cannot be
+    /// decoded (a failed collect over all files does not say which).
+    fn decoded(&self, result: PolarsResult<DataFrame>) -> Result<DataFrame> {
+        result.map_err(|e| {
+            self.scans
+                .iter()
+                .zip(&self.sources.files)
+                .find_map(|(scan, path)| {
+                    scan.clone().collect().err().map(|e| Error::UnreadableFile {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })
+                })
+                .unwrap_or(Error::Polars(e))
+        })
+    }
+
+    /// Opens `files` (schemas checked now, data read when collected).
+    fn open(root: &Location, files: &[Entry], input: &str, opts: &ReadOptions) -> Result<Scan> {
+        let names = opts.names;
+        let opened = files.iter().map(|f| open(root, f)).collect::<Result<Vec<_>>>()?;
+        let schemas: Vec<&Schema> = opened.iter().map(|o| &o.schema).collect();
+
+        // One MRR type for all files: exact decimals when every file has them, else Float64.
+        let mut money = Some(0_usize);
+        for schema in &schemas {
+            match schema.get(&names.mrr) {
+                Some(DataType::Decimal(_, scale)) => money = money.map(|m| m.max(*scale)),
+                Some(dtype) if dtype.is_integer() => {}
+                _ => money = None,
+            }
+        }
+        let money_type = match money {
+            Some(scale) if scale <= 18 => DataType::Decimal(38, scale),
+            _ => DataType::Float64,
+        };
+
+        let mut columns: Vec<(&str, &str, Want, bool)> = vec![
+            (s::SNAPSHOT_DATE, &names.snapshot_date, Want::Date, true),
+            (s::CUSTOMER_ID, &names.customer_id, Want::Key, true),
+            (s::SUBSCRIPTION_ID, &names.subscription_id, Want::Key, true),
+            (s::MRR, &names.mrr, Want::Money, true),
+            (s::CURRENCY, &names.currency, Want::Text, false),
+            (s::STATUS, &names.status, Want::Text, false),
+        ];
+        let segment_names: Vec<String> = opts.segment_by.iter().map(|s| segment_column(s)).collect();
+        for (segment, internal) in opts.segment_by.iter().zip(&segment_names) {
+            columns.push((internal, segment, Want::Text, false));
+        }
+
+        // A segment column no file has is a typo, not a column of nulls.
+        for segment in opts.segment_by {
+            let present = files
+                .iter()
+                .zip(&schemas)
+                .any(|(f, schema)| schema.contains(segment) || hive_pairs(&f.key).iter().any(|(k, _)| k == segment));
+            if !present {
+                return Err(Error::MissingSegmentColumn {
+                    path: root.display(&files[0].key),
+                    column: segment.clone(),
+                    found: schemas[0]
+                        .iter_names()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+
+        let mut frames = Vec::with_capacity(files.len());
+        for (index, (file, opened)) in files.iter().zip(&opened).enumerate() {
+            let path = root.display(&file.key);
+            let schema = &opened.schema;
+            let hive = hive_pairs(&file.key);
+            let mut exprs = Vec::with_capacity(columns.len() + 1);
+            for &(canonical, source, want, required) in &columns {
+                let target = match want {
+                    Want::Date => DataType::Date,
+                    Want::Money => money_type.clone(),
+                    Want::Key | Want::Text => DataType::String,
+                };
+                let expr = if let Some(dtype) = schema.get(source) {
+                    if !want.accepts(dtype) {
+                        let (expected, fix) = want.expected();
+                        return Err(Error::WrongType {
+                            path,
+                            column: source.to_string(),
+                            found: dtype.to_string(),
+                            expected,
+                            fix,
+                        });
+                    }
+                    if matches!(want, Want::Date) {
+                        month_close::snapshot_day(col(source), dtype, opts.timezone)
+                    } else if matches!(dtype, DataType::Float32) {
+                        // Widening an f32 adds digits (2.675 -> 2.674999952...):
+                        // go through its shortest text so the written value survives.
+                        col(source).cast(DataType::String).cast(target)
+                    } else {
+                        col(source).cast(target)
+                    }
+                } else if let Some((key, value)) = hive.iter().find(|(k, _)| k == source) {
+                    match want {
+                        Want::Date => {
+                            let date = month_close::snapshot_day_of_text(value, opts.timezone).ok_or_else(|| {
+                                Error::BadPartitionValue {
+                                    path: path.clone(),
+                                    key: key.clone(),
+                                    value: value.clone(),
+                                }
+                            })?;
+                            lit(crate::month::date_to_epoch_days(date)).cast(DataType::Date)
+                        }
+                        Want::Money => {
+                            return Err(Error::WrongType {
+                                path,
+                                column: source.to_string(),
+                                found: "a partition folder".into(),
+                                expected: "a column inside the file",
+                                fix: "MRR must be a column of the Parquet file",
+                            })
+                        }
+                        Want::Key | Want::Text => lit(value.as_str()),
+                    }
+                } else if required {
+                    return Err(Error::MissingColumn {
+                        path,
+                        column: source.to_string(),
+                        canonical: canonical.to_string(),
+                        found: schema.iter_names().map(|n| n.as_str()).collect::<Vec<_>>().join(", "),
+                    });
+                } else if canonical == s::CURRENCY {
+                    // A file without a currency column is in the reporting currency.
+                    lit(opts.reporting)
+                } else {
+                    lit(NULL).cast(DataType::String)
+                };
+                exprs.push(expr.alias(canonical));
+            }
+            exprs.push(lit(index as u32).cast(DataType::UInt32).alias(s::FILE));
+            frames.push(opened.scan.clone().select(exprs));
+        }
+        let frame = concat(
+            frames,
+            UnionArgs {
+                parallel: true,
+                rechunk: false,
+                ..Default::default()
+            },
+        )?;
+        let bytes: u64 = files.iter().map(|f| f.size).sum();
+        for f in files {
+            tracing::debug!(file = %root.display(&f.key), size = f.size, "input file");
+        }
+        tracing::info!(files = files.len(), bytes, input, "snapshot files listed");
+        Ok(Scan {
+            frame,
+            scans: opened.into_iter().map(|o| o.scan).collect(),
+            sources: Sources {
+                files: files.iter().map(|f| root.display(&f.key)).collect(),
+                input: input.to_string(),
+            },
+        })
+    }
 }
 
 /// Reads an FX rates Parquet file (columns month, currency, rate), local or remote.

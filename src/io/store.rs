@@ -400,7 +400,7 @@ fn redact(message: &str) -> String {
 
 /// The `[profile]` section of an AWS shared file as key-value pairs.
 fn ini_section(path: &Path, section: &str) -> Option<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = fs_err::read_to_string(path).ok()?;
     let mut current = String::new();
     let mut out = Vec::new();
     for line in text.lines().map(str::trim) {
@@ -471,12 +471,12 @@ mod tests {
         loc.put("t/month=2024-01-01/part-00000.parquet", b"one".to_vec())
             .unwrap();
         let path = dir.path().join("t/month=2024-01-01/part-00000.parquet");
-        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let before = fs_err::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(Duration::from_millis(20));
         loc.put("t/month=2024-01-01/part-00000.parquet", b"one".to_vec())
             .unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before);
-        std::fs::write(
+        assert_eq!(fs_err::metadata(&path).unwrap().modified().unwrap(), before);
+        fs_err::write(
             dir.path().join("t/month=2024-01-01/.part-00000.parquet.tmp-4194999"),
             b"half",
         )
@@ -484,14 +484,14 @@ mod tests {
         let keys: Vec<_> = loc.list().unwrap().into_iter().map(|e| e.key).collect();
         assert_eq!(keys, ["t/month=2024-01-01/part-00000.parquet"]);
         loc.remove_leftovers().unwrap();
-        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        assert_eq!(fs_err::read_dir(path.parent().unwrap()).unwrap().count(), 1);
     }
 
     #[test]
     fn reads_a_profile_from_the_shared_files() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("credentials");
-        std::fs::write(
+        fs_err::write(
             &file,
             "[default]\naws_access_key_id = A\n[prod]\naws_access_key_id = B\n aws_secret_access_key = S \n",
         )

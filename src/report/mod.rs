@@ -208,7 +208,7 @@ pub fn build(
             order.push(k);
         }
     }
-    order.sort_by_key(|(n, v)| (n != crate::segments::ALL, n.clone(), v.clone()));
+    order.sort_by_key(|(n, v)| (n != crate::engine::segments::ALL, n.clone(), v.clone()));
     let mut segments: BTreeMap<(String, String), Segment> = order
         .iter()
         .map(|(n, v)| {
@@ -230,7 +230,7 @@ pub fn build(
     let first = Month::parse(&manifest.timeline_first).unwrap_or(as_of);
     let quarter_start = Month(as_of.0 - as_of.0.rem_euclid(3)).max(first);
     // start, new, reactivation, expansion, contraction, churn, end
-    let cols: Vec<Vec<i64>> = crate::movements::BRIDGE_COLUMNS[7..]
+    let cols: Vec<Vec<i64>> = crate::engine::bridge::BRIDGE_COLUMNS[7..]
         .iter()
         .map(|c| i64s(movements, c))
         .collect::<Result<_>>()?;

@@ -191,7 +191,7 @@ fn empty_input() {
     let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&[]));
     rejects(&file, &[], &["has no snapshot rows"]);
     let empty_dir = dir.path().join("nothing");
-    std::fs::create_dir_all(&empty_dir).unwrap();
+    fs_err::create_dir_all(&empty_dir).unwrap();
     rejects(&empty_dir, &[], &["no Parquet files found", "nothing"]);
 }
 
@@ -199,7 +199,7 @@ fn empty_input() {
 fn unreadable_parquet_file() {
     let dir = tempdir();
     write(&dir.path().join("in/good.parquet"), snapshot_frame(&GOOD));
-    std::fs::write(dir.path().join("in/broken.parquet"), b"PAR1 this is not parquet").unwrap();
+    fs_err::write(dir.path().join("in/broken.parquet"), b"PAR1 this is not parquet").unwrap();
     rejects(
         &dir.path().join("in"),
         &[],
@@ -248,4 +248,84 @@ fn bad_usage_exits_2() {
     assert!(stderr.contains("invalid --as-of '2024/01'"), "{stderr}");
     let (code, _, _) = nrr(&["run", "--no-such-flag"]);
     assert_eq!(code, 2);
+}
+
+/// An FX file with one rate per (month, currency) given.
+fn fx_file(dir: &Path, rates: &[(&str, &str, f64)]) -> std::path::PathBuf {
+    let days: Vec<i32> = rates
+        .iter()
+        .map(|r| nrr::month::date_to_epoch_days(date(r.0)))
+        .collect();
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new("month".into(), days).cast(&DataType::Date).unwrap(),
+        Column::new("currency".into(), rates.iter().map(|r| r.1).collect::<Vec<_>>()),
+        Column::new("rate".into(), rates.iter().map(|r| r.2).collect::<Vec<_>>()),
+    ])
+    .unwrap();
+    write(&dir.join("fx.parquet"), frame)
+}
+
+/// A DATE in year 200000 (a unit error in the export) is bad input, not a panic.
+#[test]
+fn snapshot_date_out_of_range() {
+    let dir = tempdir();
+    let mut frame = snapshot_frame(&GOOD);
+    let far = nrr::month::date_to_epoch_days(chrono::NaiveDate::from_ymd_opt(200_000, 1, 31).unwrap());
+    let days = Column::new("snapshot_date".into(), [19_753, 19_782, far])
+        .cast(&DataType::Date)
+        .unwrap();
+    frame.with_column(days).unwrap();
+    let file = write(&dir.path().join("in/a.parquet"), frame);
+    rejects(
+        &file,
+        &[],
+        &["a.parquet", "snapshot_date", "200000-01-31", "1900-01-01 to 9999-12-31"],
+    );
+}
+
+/// The largest accepted MRR at a huge FX rate does not fit 64-bit cents.
+#[test]
+fn mrr_times_rate_beyond_64_bit_cents() {
+    let dir = tempdir();
+    let frame = with_column(
+        snapshot_frame(&[("2024-01-31", "c1", "s1", 1e15)]),
+        Column::new("currency".into(), ["EUR"]),
+    );
+    let file = write(&dir.path().join("in/a.parquet"), frame);
+    let fx = fx_file(dir.path(), &[("2024-01-01", "EUR", 100_000.0)]);
+    rejects(
+        &file,
+        &["--fx-rates", fx.to_str().unwrap()],
+        &[
+            "a.parquet",
+            "subscription 's1'",
+            "2024-01-31",
+            "FX rate 100000",
+            "beyond what nrr can hold",
+        ],
+    );
+}
+
+/// Many large subscriptions of one customer: the sum, not one row, overflows.
+#[test]
+fn customer_sum_beyond_64_bit_cents() {
+    let dir = tempdir();
+    let subs: Vec<String> = (0..100).map(|i| format!("s{i}")).collect();
+    let rows: Vec<Row> = subs.iter().map(|s| ("2024-01-31", "big", s.as_str(), 1e15)).collect();
+    let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&rows));
+    rejects(&file, &[], &["customer 'big'", "2024-01", "exceeds what nrr can hold"]);
+}
+
+/// A rate with more digits than exact arithmetic holds is a bad rate, not a missing one.
+#[test]
+fn rate_too_large_to_read() {
+    let dir = tempdir();
+    let frame = with_column(snapshot_frame(&GOOD[..1]), Column::new("currency".into(), ["EUR"]));
+    let file = write(&dir.path().join("in/a.parquet"), frame);
+    let fx = fx_file(dir.path(), &[("2024-01-01", "EUR", 1e300)]);
+    rejects(
+        &file,
+        &["--fx-rates", fx.to_str().unwrap()],
+        &["fx.parquet", "EUR in 2024-01", "not a finite decimal number"],
+    );
 }

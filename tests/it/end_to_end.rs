@@ -41,7 +41,7 @@ fn sample_data_runs_and_reruns_byte_identical() {
     assert_same_files(&a, &b);
     assert!(a.join("_manifest.json").is_file());
     for table in ["customer_months", "mrr_movements", "nrr_summary", "cohort_matrix"] {
-        let parts: Vec<_> = std::fs::read_dir(a.join(table))
+        let parts: Vec<_> = fs_err::read_dir(a.join(table))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
@@ -113,7 +113,7 @@ fn timestamps_integer_ids_decimals_and_column_mapping() {
     .unwrap();
     let input = write(&dir.path().join("in/a.parquet"), frame);
     let config = dir.path().join("job.toml");
-    std::fs::write(
+    fs_err::write(
         &config,
         format!(
             "input = '{}'\n[columns]\nsnapshot_date = 'as_of'\ncustomer_id = 'account'\nsubscription_id = 'sub'\nmrr = 'amount'\n",
@@ -248,9 +248,9 @@ fn golden_tables() {
             format!("{table}.csv")
         });
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&path, &got).unwrap();
+            fs_err::write(&path, &got).unwrap();
         }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        let want = fs_err::read_to_string(&path).unwrap_or_default();
         assert_eq!(
             got,
             want,
@@ -292,4 +292,93 @@ fn regression_float32_mrr_rounds_as_written() {
     let out = dir.path().join("out");
     job::run(&config(&input, &out, &[], None)).unwrap();
     assert_eq!(cents(&read_table(&out, "customer_months"), "mrr"), [268]);
+}
+
+/// Quarterly range runs over generated daily data, in any order and over a
+/// stale full run, leave the same bytes as one full run.
+#[test]
+fn range_runs_equal_a_full_run() {
+    let dir = tempdir();
+    nrr::generate::generate(&nrr::generate::GenerateOptions {
+        customers: 120,
+        months: 9,
+        daily: false,
+        seed: 11,
+        start: nrr::Month::from_ym(2023, 1),
+        output: dir.path().join("data"),
+    })
+    .unwrap();
+    let input = dir.path().join("data/snapshots");
+    let fx = dir.path().join("data/fx_rates.parquet");
+    let segments = ["plan", "region"];
+    let full = dir.path().join("full");
+    job::run(&config(&input, &full, &segments, Some(&fx))).unwrap();
+
+    let ranged = dir.path().join("ranged");
+    // A stale full run up to 2023-05 first, then the quarters out of order.
+    let mut stale = config(&input, &ranged, &segments, Some(&fx));
+    stale.engine.as_of = nrr::Month::parse("2023-05");
+    job::run(&stale).unwrap();
+    for (from, to) in [("2023-07", "2023-09"), ("2023-01", "2023-03"), ("2023-04", "2023-06")] {
+        let mut cfg = config(&input, &ranged, &segments, Some(&fx));
+        cfg.write_from = nrr::Month::parse(from);
+        cfg.engine.as_of = nrr::Month::parse(to);
+        job::run(&cfg).unwrap();
+    }
+    assert_same_files(&full, &ranged);
+}
+
+/// A row whose status counts zero is not used, so it is not checked either:
+/// a trial with no price and a currency without a rate does not stop the run.
+#[test]
+fn rows_that_count_zero_are_not_checked() {
+    let dir = tempdir();
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new("snapshot_date".into(), [19_753, 19_753, 19_782])
+            .cast(&DataType::Date)
+            .unwrap(),
+        Column::new("customer_id".into(), ["c1", "c2", "c1"]),
+        Column::new("subscription_id".into(), ["s1", "trial", "s1"]),
+        Column::new("mrr".into(), [Some(100.0), None, Some(100.0)]),
+        Column::new("currency".into(), [Some("USD"), Some("EUR"), Some("USD")]),
+        Column::new("status".into(), ["active", "Trialing", "active"]),
+    ])
+    .unwrap();
+    let input = write(&dir.path().join("in/a.parquet"), frame);
+    let out = dir.path().join("out");
+    job::run(&config(&input, &out, &[], None)).unwrap();
+    let cm = read_table(&out, "customer_months");
+    assert_eq!(strings(&cm, "customer_id"), ["c1", "c1"]);
+
+    // The same row with a status that counts is bad input.
+    let mut counted = read_parquet_file(&input);
+    counted
+        .with_column(Column::new("status".into(), ["active", "active", "active"]))
+        .unwrap();
+    let input = write(&dir.path().join("in2/a.parquet"), counted);
+    let (code, _, stderr) = nrr(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        dir.path().join("out2").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("'mrr' is null"), "{stderr}");
+}
+
+/// Reads one Parquet file.
+fn read_parquet_file(path: &Path) -> DataFrame {
+    ParquetReader::new(fs_err::File::open(path).unwrap().into_parts().0)
+        .finish()
+        .unwrap()
+}
+
+/// `nrr check` on an output without a complete run exits 4, apart from crashes (1).
+#[test]
+fn check_failures_have_their_own_exit_status() {
+    let dir = tempdir();
+    let (code, _, stderr) = nrr(&["check", "--output", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("no _manifest.json"), "{stderr}");
 }

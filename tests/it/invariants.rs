@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use nrr::currency::Decimal;
+use nrr::engine::currency::Decimal;
 use nrr::generate::{generate, GenerateOptions};
 use nrr::{job, Month};
 use polars::prelude::*;
@@ -261,13 +261,13 @@ fn check_all(dir: &Path, out: &Path) {
             .unwrap()
             .to_string();
         let rate = fx.column("rate").unwrap().f64().unwrap().get(i).unwrap();
-        rates.insert((Month::from_epoch_days(day), cur), rate);
+        rates.insert((Month::from_epoch_days(day).unwrap(), cur), rate);
     }
     let dates = raw.column("snapshot_date").unwrap().cast(&DataType::Int32).unwrap();
     let dates = dates.i32().unwrap();
     let mut close = std::collections::BTreeMap::new();
     for d in dates.into_no_null_iter() {
-        let e = close.entry(Month::from_epoch_days(d)).or_insert(d);
+        let e = close.entry(Month::from_epoch_days(d).unwrap()).or_insert(d);
         *e = (*e).max(d);
     }
     let mut expected: std::collections::BTreeMap<Month, i64> = close.keys().map(|m| (*m, 0)).collect();
@@ -278,9 +278,9 @@ fn check_all(dir: &Path, out: &Path) {
     );
     for i in 0..raw.height() {
         let d = dates.get(i).unwrap();
-        let m = Month::from_epoch_days(d);
+        let m = Month::from_epoch_days(d).unwrap();
         let st = status.get(i).unwrap_or("").to_lowercase();
-        if close[&m] != d || nrr::snapshots::ZERO_MRR_STATUSES.contains(&st.as_str()) {
+        if close[&m] != d || nrr::engine::statuses::ZERO_MRR_STATUSES.contains(&st.as_str()) {
             continue;
         }
         let c = cur.get(i).unwrap();

@@ -4,4 +4,5 @@ mod bad_input;
 mod end_to_end;
 mod examples;
 mod invariants;
+mod metrics_examples;
 mod util;

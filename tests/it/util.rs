@@ -31,7 +31,7 @@ pub fn snapshot_frame(rows: &[Row]) -> DataFrame {
 }
 
 pub fn write(path: &Path, frame: DataFrame) -> PathBuf {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs_err::create_dir_all(path.parent().unwrap()).unwrap();
     nrr::io::write::write_parquet(path, frame).unwrap();
     path.to_path_buf()
 }
@@ -50,13 +50,19 @@ pub fn config(input: &Path, output: &Path, segment_by: &[&str], fx: Option<&Path
     .unwrap()
 }
 
+/// The `nrr` binary, with none of the caller's `NRR_*` settings or `RUST_LOG`.
+pub fn nrr_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nrr"));
+    command.env_remove("RUST_LOG");
+    for name in nrr::config::env::ALL {
+        command.env_remove(name);
+    }
+    command
+}
+
 /// Runs the `nrr` binary; returns (exit code, stdout, stderr).
 pub fn nrr(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nrr"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run nrr");
+    let out = nrr_command().args(args).output().expect("run nrr");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -89,13 +95,13 @@ pub fn read_table(output: &Path, table: &str) -> DataFrame {
 /// manifest, which records times and input paths, is left out).
 pub fn file_bytes(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
+        for entry in fs_err::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 walk(root, &path, out);
             } else if !path.ends_with(nrr::io::manifest::MANIFEST) {
                 let rel = path.strip_prefix(root).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&path).unwrap());
+                out.insert(rel, fs_err::read(&path).unwrap());
             }
         }
     }

@@ -5,16 +5,17 @@
 //! dense ids in the order of their `customer_id` text, rows are bucketed by
 //! customer (a counting sort), and each customer's few rows are summed by
 //! month. Only customer-months with MRR > 0, and the churn month after each
-//! run of them, become ledger rows: a zero month adds nothing to any table.
-//! The tables ([`crate::movements`], [`crate::windows`], [`crate::cohorts`])
-//! are sums over the ledger into small dense arrays.
+//! run of them ([`movements::customer_rows`]), become ledger rows: a zero
+//! month adds nothing to any table. The table builders (bridge, windows,
+//! cohorts) are sums over the ledger into small dense arrays.
 
 use polars::prelude::*;
 
-use crate::month_close::Timeline;
-use crate::movements::{classify, Movement};
+use super::month_close::Timeline;
+use super::movements::{self, MovementRow};
+use super::segments;
 use crate::snapshots::{segment_column, CENTS, CUSTOMER_ID, MONTH, SUBSCRIPTION_ID};
-use crate::{segments, Error, Result};
+use crate::{Error, Month, Result};
 
 /// The ledger.
 #[derive(Debug, Default)]
@@ -31,24 +32,9 @@ pub struct Ledger {
     /// The segments: name and values (index = code), values in text order.
     pub segments: Vec<segments::Dictionary>,
     /// Ledger rows, ordered by customer then month.
-    pub rows: Rows,
+    pub rows: Vec<MovementRow>,
     /// Start of each customer's rows in `rows` (one more entry than customers).
     pub starts: Vec<usize>,
-}
-
-/// The ledger rows, column by column.
-#[derive(Debug, Default)]
-pub struct Rows {
-    /// Dense customer id.
-    pub customer: Vec<u32>,
-    /// Month index.
-    pub month: Vec<i32>,
-    /// MRR in cents.
-    pub mrr: Vec<i64>,
-    /// MRR of the month before, in cents.
-    pub prev: Vec<i64>,
-    /// The movement.
-    pub movement: Vec<Movement>,
 }
 
 impl Ledger {
@@ -62,9 +48,9 @@ impl Ledger {
         self.segment_codes[c * self.segments.len() + s]
     }
 
-    /// Indices of customer `c`'s rows.
-    pub fn rows_of(&self, c: usize) -> std::ops::Range<usize> {
-        self.starts[c]..self.starts[c + 1]
+    /// Customer `c`'s rows, in month order.
+    pub fn rows_of(&self, c: usize) -> &[MovementRow] {
+        &self.rows[self.starts[c]..self.starts[c + 1]]
     }
 }
 
@@ -85,7 +71,7 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
         .map(|s| Ok(sub_months.column(&segment_column(s))?.str()?))
         .collect::<Result<_>>()?;
 
-    let (row_ids, names) = dense_ids(customer)?;
+    let (row_ids, names) = dense_ids(customer);
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         customers = names.len(),
@@ -114,6 +100,7 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
     ledger.starts.push(0);
     let mut month_sums: Vec<(i32, i64)> = Vec::new();
     let mut raw_codes: Vec<u32> = Vec::new();
+    let mut active: Vec<(i32, i64)> = Vec::new();
     for c in 0..names.len() {
         let mut rows: Vec<u32> = by_customer[bucket_starts[c]..bucket_starts[c + 1]].to_vec();
         rows.sort_unstable_by_key(|r| months[*r as usize]);
@@ -122,8 +109,8 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
             let (m, v) = (months[*r as usize], cents[*r as usize]);
             match month_sums.last_mut() {
                 Some((last, sum)) if *last == m => {
-                    *sum = sum.checked_add(v).ok_or_else(|| {
-                        Error::Invariant(format!("customer '{}' has MRR beyond 64-bit cents", names[c]))
+                    *sum = sum.checked_add(v).ok_or_else(|| Error::Overflow {
+                        what: format!("the MRR of customer '{}' in {}", names[c], Month(m)),
                     })?
                 }
                 _ => month_sums.push((m, v)),
@@ -132,7 +119,6 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
         let Some(&(cohort, cohort_mrr)) = month_sums.iter().find(|(_, v)| *v > 0) else {
             continue; // never paid: not a customer of any table
         };
-        let id = ledger.names.len() as u32;
         ledger.names.push(names[c].to_string());
         ledger.cohort.push(cohort);
         ledger.cohort_mrr.push(cohort_mrr);
@@ -142,31 +128,16 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
             let r = *r as usize;
             (cents[r], subscription.get(r).unwrap_or(""), r)
         });
-        let top = segments::pick(candidates).expect("the cohort month has rows");
-        for (s, values) in segment_values.iter().enumerate() {
-            raw_codes.push(dictionaries[s].code(values.get(top)));
+        if let Some(top) = segments::pick(candidates) {
+            for (s, values) in segment_values.iter().enumerate() {
+                raw_codes.push(dictionaries[s].code(values.get(top)));
+            }
         }
 
-        // Movements over the active months, plus a churn row after each run.
-        let mut prev_month: Option<(i32, i64)> = None;
-        let active: Vec<(i32, i64)> = month_sums
-            .iter()
-            .copied()
-            .filter(|(m, v)| *v > 0 && *m >= cohort)
-            .collect();
-        for (i, &(m, v)) in active.iter().enumerate() {
-            let prev = match prev_month {
-                Some((pm, pv)) if pm == m - 1 => pv,
-                _ => 0,
-            };
-            push_row(&mut ledger.rows, id, m, v, prev, m == cohort);
-            let continues = active.get(i + 1).is_some_and(|(next, _)| *next == m + 1);
-            if !continues && m < timeline.last.0 {
-                push_row(&mut ledger.rows, id, m + 1, 0, v, false);
-            }
-            prev_month = Some((m, v));
-        }
-        ledger.starts.push(ledger.rows.customer.len());
+        active.clear();
+        active.extend(month_sums.iter().copied().filter(|(m, v)| *v > 0 && *m >= cohort));
+        movements::customer_rows(&active, timeline.last.0, &mut ledger.rows);
+        ledger.starts.push(ledger.rows.len());
     }
 
     // Codes were handed out in order of appearance; renumber in text order.
@@ -178,24 +149,21 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
         .map(|(i, code)| remaps[i % width.max(1)][*code as usize])
         .collect();
     ledger.segments = dictionaries;
-    tracing::debug!(
-        customers = ledger.customers(),
-        rows = ledger.rows.customer.len(),
-        "ledger built"
-    );
+    tracing::debug!(customers = ledger.customers(), rows = ledger.rows.len(), "ledger built");
     Ok(ledger)
 }
 
 /// Dense customer ids in text order: each half of the rows is hashed on its
 /// own thread, then the two name lists are merged and sorted.
-fn dense_ids(customer: &StringChunked) -> Result<(Vec<u32>, Vec<&str>)> {
-    fn local<'a>(part: impl Iterator<Item = Option<&'a str>>, len: usize) -> Result<(Vec<u32>, Vec<&'a str>)> {
+fn dense_ids(customer: &StringChunked) -> (Vec<u32>, Vec<&str>) {
+    fn local<'a>(part: impl Iterator<Item = Option<&'a str>>, len: usize) -> (Vec<u32>, Vec<&'a str>) {
         let mut ids: PlHashMap<&str, u32> = PlHashMap::default();
         let mut seen: Vec<&str> = Vec::new();
         let mut out = Vec::with_capacity(len);
         let mut last: Option<(&str, u32)> = None;
         for name in part {
-            let name = name.ok_or_else(|| Error::Invariant("null customer_id after validation".into()))?;
+            // Validation rejected null ids before the ledger is built.
+            let name = name.unwrap_or_default();
             // Exports usually list a customer's subscriptions together.
             let id = match last {
                 Some((prev, id)) if prev == name => id,
@@ -207,22 +175,23 @@ fn dense_ids(customer: &StringChunked) -> Result<(Vec<u32>, Vec<&str>)> {
             last = Some((name, id));
             out.push(id);
         }
-        Ok((out, seen))
+        (out, seen)
     }
     let half = customer.len() / 2;
     let (ra, rb) = std::thread::scope(|scope| {
         let first = scope.spawn(|| local(customer.iter().take(half), half));
         let second = local(customer.iter().skip(half), customer.len() - half);
-        (first.join().expect("id thread"), second)
+        (first.join(), second)
     });
-    let ((mut ids_a, names_a), (ids_b, names_b)) = (ra?, rb?);
+    let (mut ids_a, names_a) = ra.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let (ids_b, names_b) = rb;
     let mut names: Vec<&str> = names_a.iter().chain(&names_b).copied().collect();
     names.sort_unstable();
     names.dedup();
     let global = |local: &[&str]| -> Vec<u32> {
         local
             .iter()
-            .map(|n| names.binary_search(n).expect("name merged") as u32)
+            .map(|n| names.binary_search(n).unwrap_or_default() as u32)
             .collect()
     };
     let (map_a, map_b) = (global(&names_a), global(&names_b));
@@ -230,76 +199,5 @@ fn dense_ids(customer: &StringChunked) -> Result<(Vec<u32>, Vec<&str>)> {
         *id = map_a[*id as usize];
     }
     ids_a.extend(ids_b.iter().map(|id| map_b[*id as usize]));
-    Ok((ids_a, names))
-}
-
-fn push_row(rows: &mut Rows, customer: u32, month: i32, mrr: i64, prev: i64, is_cohort_month: bool) {
-    let movement = classify(is_cohort_month, prev, mrr).expect("a ledger row has MRR or previous MRR");
-    rows.customer.push(customer);
-    rows.month.push(month);
-    rows.mrr.push(mrr);
-    rows.prev.push(prev);
-    rows.movement.push(movement);
-}
-
-/// The customer_months table (working types), ordered by month then customer.
-pub fn customer_months(ledger: &Ledger, segment_by: &[String]) -> Result<DataFrame> {
-    let rows = &ledger.rows;
-    // Stable counting sort by month keeps customers in text order within a month.
-    let (lo, hi) = match (rows.month.iter().min(), rows.month.iter().max()) {
-        (Some(lo), Some(hi)) => (*lo, *hi),
-        _ => (0, -1),
-    };
-    let span = (hi - lo + 1).max(0) as usize;
-    let mut starts = vec![0_usize; span + 1];
-    for m in &rows.month {
-        starts[(m - lo) as usize + 1] += 1;
-    }
-    for i in 1..starts.len() {
-        starts[i] += starts[i - 1];
-    }
-    let mut order = vec![0_usize; rows.month.len()];
-    for (i, m) in rows.month.iter().enumerate() {
-        let slot = &mut starts[(m - lo) as usize];
-        order[*slot] = i;
-        *slot += 1;
-    }
-    // Gather through Polars: the text columns are taken from small
-    // dictionaries (names, movements, segment values) by index.
-    let order_idx = IdxCa::from_vec("order".into(), order.iter().map(|i| *i as IdxSize).collect());
-    let take = |values: Vec<i64>| -> Result<Column> {
-        Ok(Int64Chunked::from_vec("".into(), values)
-            .take(&order_idx)?
-            .into_column())
-    };
-    let by_row = |f: &dyn Fn(usize) -> IdxSize| IdxCa::from_vec("idx".into(), order.iter().map(|i| f(*i)).collect());
-    let names = StringChunked::from_iter_values("".into(), ledger.names.iter().map(String::as_str));
-    let customer_idx = by_row(&|i| rows.customer[i] as IdxSize);
-    let movement_names = StringChunked::from_iter_values("".into(), Movement::ALL.iter().map(|m| m.name()));
-    let mut columns = vec![
-        names.take(&customer_idx)?.with_name(CUSTOMER_ID.into()).into_column(),
-        Column::new(
-            crate::tables::MONTH.into(),
-            order.iter().map(|i| rows.month[*i]).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            crate::tables::COHORT_MONTH.into(),
-            order
-                .iter()
-                .map(|i| ledger.cohort[rows.customer[*i] as usize])
-                .collect::<Vec<_>>(),
-        ),
-        take(rows.mrr.clone())?.with_name(crate::tables::MRR.into()),
-        take(rows.prev.clone())?.with_name(crate::tables::PREV_MRR.into()),
-        movement_names
-            .take(&by_row(&|i| rows.movement[i] as IdxSize))?
-            .with_name(crate::tables::MOVEMENT.into())
-            .into_column(),
-    ];
-    for (s, name) in segment_by.iter().enumerate() {
-        let values = StringChunked::from_iter_values("".into(), ledger.segments[s].values.iter().map(String::as_str));
-        let codes = by_row(&|i| ledger.code(rows.customer[i] as usize, s) as IdxSize);
-        columns.push(values.take(&codes)?.with_name(name.as_str().into()).into_column());
-    }
-    Ok(DataFrame::new_infer_height(columns)?)
+    (ids_a, names)
 }

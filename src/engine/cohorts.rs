@@ -9,14 +9,16 @@
 
 use polars::prelude::*;
 
-use crate::ledger::Ledger;
-use crate::month_close::Timeline;
-use crate::movements::{ratio, Movement};
-use crate::segments::{key_columns, Keys};
+use super::accumulate::{self, Sums};
+use super::keys::{key_columns, Keys};
+use super::ledger::Ledger;
+use super::month_close::Timeline;
+use super::movements::Movement;
+use super::ratios::ratio;
 use crate::tables::{wide_column, COHORT_MONTH, MONTH, MONTHS_SINCE_COHORT, MRR, SEGMENT_NAME, SEGMENT_VALUE};
-use crate::Result;
+use crate::{Error, Month, Result};
 
-/// Sums per (cohort, month, key), in [`SUM_COLUMNS`] order plus gross MRR.
+/// Sums per (cohort, month, key), plus gross MRR (Σ min(MRR(M), MRR(c))) last.
 const SUM_COLUMNS: [&str; 6] = [
     "active_customers",
     MRR,
@@ -29,20 +31,20 @@ const SUM_COLUMNS: [&str; 6] = [
 /// The cohort_matrix table (working types): for every (cohort, key) with
 /// customers, a row for each month from the cohort month to the as-of month.
 pub fn matrix(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
-    let (months, nk, first) = (timeline.len(), keys.len(), timeline.first.0);
-    let mut sizes = vec![[0_i64; 2]; months * nk];
-    let mut sums = vec![[0_i64; 7]; months * months * nk];
+    let (months, first) = (timeline.len(), timeline.first.0);
+    let overflow = |cohort: usize| Error::Overflow {
+        what: format!("the cohort_matrix sums of cohort {}", Month(first + cohort as i32)),
+    };
+    // Cohort size (customers, MRR) per cohort; sums per cohort × months + month.
+    let mut sizes = Sums::<2>::new(months, keys.len());
+    let mut sums = Sums::<7>::new(months * months, keys.len());
     let mut ks = Vec::new();
-    let rows = &ledger.rows;
     for c in 0..ledger.customers() {
         keys.of(ledger, c, &mut ks);
         let (cohort, cohort_mrr) = ((ledger.cohort[c] - first) as usize, ledger.cohort_mrr[c]);
-        for k in &ks {
-            sizes[cohort * nk + k][0] += 1;
-            sizes[cohort * nk + k][1] += cohort_mrr;
-        }
-        for r in ledger.rows_of(c) {
-            let (mrr, prev, movement) = (rows.mrr[r], rows.prev[r], rows.movement[r]);
+        sizes.add(cohort, &ks, &[1, cohort_mrr]).map_err(|_| overflow(cohort))?;
+        for row in ledger.rows_of(c) {
+            let (mrr, prev, movement) = (row.mrr, row.prev, row.movement);
             let amount = |m: Movement, v: i64| if movement == m { v } else { 0 };
             let add = [
                 i64::from(mrr > 0),
@@ -53,38 +55,30 @@ pub fn matrix(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFr
                 amount(Movement::Reactivation, mrr),
                 mrr.min(cohort_mrr),
             ];
-            let m = (rows.month[r] - first) as usize;
-            for k in &ks {
-                let cell = &mut sums[(cohort * months + m) * nk + k];
-                for (a, v) in cell.iter_mut().zip(add) {
-                    *a += v;
-                }
-            }
+            let m = (row.month - first) as usize;
+            sums.add(cohort * months + m, &ks, &add).map_err(|_| overflow(cohort))?;
         }
     }
-    let (mut cohort_col, mut since_col, mut month_col, mut key_rows) = (vec![], vec![], vec![], vec![]);
-    let (mut customers_col, mut cohort_mrr_col) = (vec![], vec![]);
-    let mut values = vec![Vec::new(); 7];
+    let (mut cohort_col, mut since_col, mut month_col, mut size_rows, mut rows) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for ci in 0..months {
-        for k in (0..nk).filter(|k| sizes[ci * nk + k][0] > 0) {
+        for k in (0..keys.len()).filter(|k| sizes.get(ci, *k)[0] > 0) {
             for m in ci..months {
                 cohort_col.push(first + ci as i32);
                 since_col.push((m - ci) as i64);
                 month_col.push(first + m as i32);
-                key_rows.push(k);
-                customers_col.push(sizes[ci * nk + k][0]);
-                cohort_mrr_col.push(sizes[ci * nk + k][1]);
-                for (col, v) in values.iter_mut().zip(sums[(ci * months + m) * nk + k]) {
-                    col.push(v);
-                }
+                size_rows.push((ci, k));
+                rows.push((ci * months + m, k));
             }
         }
     }
-    let (names, vals) = key_columns(keys, &key_rows);
-    let n = cohort_col.len();
+    let [customers_col, cohort_mrr_col] = sizes.emit(&size_rows);
+    let values = sums.emit(&rows);
+    let n = rows.len();
     let nrr: Vec<Option<f64>> = (0..n).map(|i| ratio(values[1][i], cohort_mrr_col[i])).collect();
     let grr: Vec<Option<f64>> = (0..n).map(|i| ratio(values[6][i], cohort_mrr_col[i])).collect();
     let logo: Vec<Option<f64>> = (0..n).map(|i| ratio(values[0][i], customers_col[i])).collect();
+    let (names, vals) = key_columns(keys, rows.iter().map(|(_, k)| *k));
     let mut columns = vec![
         Column::new(COHORT_MONTH.into(), cohort_col),
         Column::new(MONTHS_SINCE_COHORT.into(), since_col),
@@ -94,7 +88,11 @@ pub fn matrix(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFr
         Column::new("cohort_customers".into(), customers_col),
         Column::new("cohort_mrr".into(), cohort_mrr_col),
     ];
-    columns.extend(SUM_COLUMNS.iter().zip(values).map(|(n, v)| Column::new((*n).into(), v)));
+    let [active, mrr, expansion, contraction, churn, reactivation, _gross] = values;
+    columns.extend(accumulate::columns(
+        &SUM_COLUMNS,
+        [active, mrr, expansion, contraction, churn, reactivation],
+    ));
     columns.push(Column::new("nrr".into(), nrr));
     columns.push(Column::new("grr".into(), grr));
     columns.push(Column::new("logo_retention".into(), logo));

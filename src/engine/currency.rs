@@ -8,13 +8,13 @@
 //! the same float (`19.99` stays 19.99, not 19.989999999999998436805981327779591083526611328125),
 //! which is what the exporting system wrote.
 
+use std::collections::BTreeMap;
+
 use polars::prelude::*;
 
-use crate::snapshots::{Snapshots, CENTS, CURRENCY, FILE, MONTH, MRR, STATUS, SUBSCRIPTION_ID};
+use super::month_close::month_of;
+use crate::snapshots::{Sources, CENTS, CURRENCY, FILE, MONTH, MRR, SNAPSHOT_DATE, SUBSCRIPTION_ID};
 use crate::{Error, Month, Result};
-
-/// Name of the FX rate column in [`FxRates::rates`] and on converted rows.
-pub const RATE: &str = "rate";
 
 /// An exact decimal number, `units / 10^scale`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,13 +117,15 @@ pub fn rescale_half_away_from_zero(units: i128, from: u32, to: u32) -> Option<i1
 pub struct FxRates {
     /// Where the rates came from, for messages.
     pub source: String,
-    /// Columns `month` (`Int32` month index), `currency` (`String`), `rate` (`Float64`).
-    pub rates: DataFrame,
+    /// Exact rates by (month index, upper-cased currency code).
+    pub rates: BTreeMap<(i32, String), Decimal>,
 }
 
 impl FxRates {
     /// Validates a rates table with columns `month` (Date or Datetime; any day
-    /// of the month), `currency` and `rate` (positive number).
+    /// of the month), `currency` and `rate` (positive number), and reads the
+    /// rates exactly: DECIMAL and integer rates as they are, floats as the
+    /// decimal that was written.
     pub fn from_frame(source: &str, raw: DataFrame) -> Result<FxRates> {
         let bad = |problem: String| Error::BadFxRates {
             path: source.to_string(),
@@ -152,43 +154,43 @@ impl FxRates {
                 )));
             }
         }
-        // An f32 rate goes through its shortest text, as MRR does.
-        let rate_expr = if matches!(raw.column("rate")?.dtype(), DataType::Float32) {
-            col("rate").cast(DataType::String).cast(DataType::Float64)
-        } else {
-            col("rate").cast(DataType::Float64)
-        };
-        let rates = raw
+        let keys = raw
+            .clone()
             .lazy()
             .select([
-                crate::month_close::month_of(col("month").cast(DataType::Date)).alias(MONTH),
+                month_of(col("month").cast(DataType::Date)).alias(MONTH),
                 col("currency")
                     .str()
                     .strip_chars(lit(NULL))
                     .str()
                     .to_uppercase()
                     .alias(CURRENCY),
-                rate_expr.alias(RATE),
             ])
-            .sort([MONTH, CURRENCY], Default::default())
             .collect()?;
-        let rate = rates.column(RATE)?.f64()?;
-        if let Some(i) = rate.iter().position(|r| !r.is_some_and(|r| r.is_finite() && r > 0.0)) {
-            return Err(bad(format!(
-                "rate {} for {} in {} is not a positive number; rates must be > 0",
-                rate.get(i).map(|r| r.to_string()).unwrap_or_default(),
-                rates.column(CURRENCY)?.str()?.get(i).unwrap_or_default(),
-                Month(rates.column(MONTH)?.i32()?.get(i).unwrap_or_default()),
-            )));
-        }
-        let months = rates.column(MONTH)?.i32()?;
-        let currencies = rates.column(CURRENCY)?.str()?;
-        for i in 1..rates.height() {
-            if months.get(i) == months.get(i - 1) && currencies.get(i) == currencies.get(i - 1) {
+        let (months, currencies) = (keys.column(MONTH)?.i32()?, keys.column(CURRENCY)?.str()?);
+        let values = exact_decimals(raw.column("rate")?.as_materialized_series())?;
+        let mut rates = BTreeMap::new();
+        for (i, value) in values.into_iter().enumerate() {
+            let (month, currency) = (
+                Month(months.get(i).unwrap_or_default()),
+                currencies.get(i).unwrap_or_default(),
+            );
+            let rate = match value {
+                Ok(rate) if rate.units > 0 => rate,
+                Ok(rate) => {
+                    return Err(bad(format!(
+                        "rate {rate} for {currency} in {month} is not a positive number; rates must be > 0"
+                    )))
+                }
+                Err(text) => {
+                    return Err(bad(format!(
+                        "rate {text} for {currency} in {month} is not a finite decimal number; fix the rate"
+                    )))
+                }
+            };
+            if rates.insert((month.0, currency.to_string()), rate).is_some() {
                 return Err(bad(format!(
-                    "two rates for {} in {}; keep one rate per currency and month",
-                    currencies.get(i).unwrap_or_default(),
-                    Month(months.get(i).unwrap_or_default())
+                    "two rates for {currency} in {month}; keep one rate per currency and month"
                 )));
             }
         }
@@ -197,89 +199,126 @@ impl FxRates {
             rates,
         })
     }
+
+    /// The rate of `currency` (upper-cased) in `month`.
+    pub fn rate(&self, month: i32, currency: &str) -> Option<Decimal> {
+        self.rates.get(&(month, currency.to_string())).copied()
+    }
 }
 
-/// (month, currency, status, rate) of a row already decided.
-type RowKey<'a> = (Option<i32>, Option<&'a str>, Option<&'a str>, Option<Decimal>);
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = self.units.unsigned_abs().to_string();
+        let sign = if self.units < 0 { "-" } else { "" };
+        let scale = self.scale as usize;
+        if scale == 0 {
+            return write!(f, "{sign}{digits}");
+        }
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (int, frac) = padded.split_at(padded.len() - scale);
+        write!(f, "{sign}{int}.{frac}")
+    }
+}
 
-/// Reporting-currency cents of each close row, with columns [`MONTH`],
-/// [`CURRENCY`], [`STATUS`], [`MRR`]: 0 for a row whose status counts zero
-/// (it needs no rate), else its amount at that month's rate. The reporting
+/// Each value of a numeric column as the exact decimal it holds (a float as
+/// the decimal that was written); `Err` with the value's text where there is
+/// none (NaN, infinity, more digits than 128 bits hold). Nulls read as 0.
+pub fn exact_decimals(values: &Series) -> Result<Vec<std::result::Result<Decimal, String>>> {
+    Ok(match values.dtype() {
+        DataType::Decimal(_, scale) => {
+            let scale = *scale as u32;
+            values
+                .decimal()?
+                .physical()
+                .iter()
+                .map(|u| {
+                    Ok(Decimal {
+                        units: u.unwrap_or(0),
+                        scale,
+                    })
+                })
+                .collect()
+        }
+        dtype if dtype.is_integer() => values
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .map(|v| {
+                Ok(Decimal {
+                    units: v.unwrap_or(0).into(),
+                    scale: 0,
+                })
+            })
+            .collect(),
+        dtype if dtype.is_float() => {
+            // An f32 goes through its shortest text: widening it adds digits.
+            let widened = if matches!(dtype, DataType::Float32) {
+                values.cast(&DataType::String)?.cast(&DataType::Float64)?
+            } else {
+                values.cast(&DataType::Float64)?
+            };
+            widened
+                .f64()?
+                .iter()
+                .map(|v| {
+                    let v = v.unwrap_or(0.0);
+                    Decimal::from_f64(v).ok_or_else(|| v.to_string())
+                })
+                .collect()
+        }
+        other => {
+            return Err(Error::Invariant(format!(
+                "a number column reached conversion as {other}"
+            )))
+        }
+    })
+}
+
+/// (month, currency) of the previous row, with its currency code and rate.
+type Decided<'a> = (Option<i32>, Option<&'a str>, usize, Option<Decimal>);
+
+/// Reporting-currency cents of each counted close row (columns [`MONTH`],
+/// [`CURRENCY`], [`MRR`]): its amount at that month's rate. The reporting
 /// currency converts at exactly 1; any other currency needs a rate.
-pub fn row_cents(
-    rows: &DataFrame,
-    fx: Option<&FxRates>,
-    reporting: &str,
-    snapshots: &Snapshots,
-) -> Result<Int64Chunked> {
+pub fn row_cents(rows: &DataFrame, fx: Option<&FxRates>, reporting: &str, sources: &Sources) -> Result<Int64Chunked> {
     let months = rows.column(MONTH)?.i32()?;
     let currencies = rows.column(CURRENCY)?.str()?;
-    let statuses = rows.column(STATUS)?.str()?;
-    let mut rates: PlHashMap<(i32, String), Decimal> = PlHashMap::default();
-    if let Some(fx) = fx {
-        let (m, c, r) = (
-            fx.rates.column(MONTH)?.i32()?,
-            fx.rates.column(CURRENCY)?.str()?,
-            fx.rates.column(RATE)?.f64()?,
-        );
-        for i in 0..fx.rates.height() {
-            if let (Some(m), Some(c), Some(rate)) = (m.get(i), c.get(i), r.get(i).and_then(Decimal::from_f64)) {
-                rates.insert((m, c.to_string()), rate);
-            }
-        }
-    }
-    // Few distinct statuses, currencies and months: decide each once, and
-    // reuse the decision while consecutive rows repeat it.
-    let mut counts: PlHashMap<Option<&str>, bool> = PlHashMap::default();
+    // Few distinct currencies and months: decide each pair once, and reuse
+    // the decision while consecutive rows repeat it.
     let mut codes: PlHashMap<&str, usize> = PlHashMap::default();
     let mut code_names: Vec<String> = Vec::new();
     let mut decided: PlHashMap<(i32, usize), Option<Decimal>> = PlHashMap::default();
-    let mut missing: std::collections::BTreeMap<(i32, String), (usize, usize)> = std::collections::BTreeMap::new();
+    let mut missing: BTreeMap<(i32, String), (usize, usize)> = BTreeMap::new();
     let mut row_rates: Vec<Option<Decimal>> = Vec::with_capacity(rows.height());
-    // (month, currency, status) of the previous row and the rate decided for it.
-    let mut last: Option<RowKey> = None;
-    for (i, ((month, currency), status)) in months.iter().zip(currencies.iter()).zip(statuses.iter()).enumerate() {
-        if let Some((m, c, st, rate)) = last {
-            if m == month && c == currency && st == status {
-                if rate.is_none() && crate::snapshots::status_counts(status) {
-                    missing
-                        .entry((
-                            month.unwrap_or_default(),
-                            code_names[codes[currency.unwrap_or(reporting)]].clone(),
-                        ))
-                        .or_insert((0, i))
-                        .0 += 1;
-                }
-                row_rates.push(rate);
-                continue;
+    let mut last: Option<Decided> = None;
+    for (i, (month, currency)) in months.iter().zip(currencies.iter()).enumerate() {
+        let (code, rate) = match last {
+            Some((m, c, code, rate)) if m == month && c == currency => (code, rate),
+            _ => {
+                let raw = currency.unwrap_or(reporting);
+                let code = *codes.entry(raw).or_insert_with(|| {
+                    code_names.push(raw.trim().to_ascii_uppercase());
+                    code_names.len() - 1
+                });
+                let m = month.unwrap_or_default();
+                let rate = *decided.entry((m, code)).or_insert_with(|| {
+                    let name = &code_names[code];
+                    if name == reporting {
+                        Some(Decimal::ONE)
+                    } else {
+                        fx.and_then(|fx| fx.rate(m, name))
+                    }
+                });
+                last = Some((month, currency, code, rate));
+                (code, rate)
             }
-        }
-        let rate = if !*counts
-            .entry(status)
-            .or_insert_with(|| crate::snapshots::status_counts(status))
-        {
-            None
-        } else {
-            let raw = currency.unwrap_or(reporting);
-            let code = *codes.entry(raw).or_insert_with(|| {
-                code_names.push(raw.trim().to_ascii_uppercase());
-                code_names.len() - 1
-            });
-            let month = month.unwrap_or_default();
-            let rate = *decided.entry((month, code)).or_insert_with(|| {
-                let name = &code_names[code];
-                if name == reporting {
-                    Some(Decimal::ONE)
-                } else {
-                    rates.get(&(month, name.clone())).copied()
-                }
-            });
-            if rate.is_none() {
-                missing.entry((month, code_names[code].clone())).or_insert((0, i)).0 += 1;
-            }
-            rate
         };
-        last = Some((month, currency, status, rate));
+        if rate.is_none() {
+            missing
+                .entry((month.unwrap_or_default(), code_names[code].clone()))
+                .or_insert((0, i))
+                .0 += 1;
+        }
         row_rates.push(rate);
     }
     if let Some(((month, currency), (count, row))) = missing.into_iter().next() {
@@ -304,61 +343,53 @@ pub fn row_cents(
                 .get(row)
                 .unwrap_or_default()
                 .to_string(),
-            path: snapshots.file(rows.column(FILE)?.u32()?.get(row)),
+            path: sources.file(rows.column(FILE)?.u32()?.get(row)),
             fix,
         });
     }
-    to_cents(rows.column(MRR)?.as_materialized_series(), &row_rates)
+    let amounts = rows.column(MRR)?.as_materialized_series();
+    to_cents(amounts, &row_rates).map_err(|at| {
+        let row = at.row;
+        let text = |column: &str| -> String {
+            rows.column(column)
+                .ok()
+                .and_then(|c| c.get(row).ok().map(|v| v.str_value().to_string()))
+                .unwrap_or_default()
+        };
+        Error::MoneyOverflow {
+            path: sources.file(rows.column(FILE).ok().and_then(|c| c.u32().ok()?.get(row))),
+            subscription_id: text(SUBSCRIPTION_ID),
+            date: text(SNAPSHOT_DATE),
+            value: text(MRR),
+            rate: row_rates[row].map(|r| r.to_string()).unwrap_or_default(),
+        }
+    })
+}
+
+/// The row whose amount times its rate does not fit 64-bit cents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge {
+    /// Its index.
+    pub row: usize,
 }
 
 /// Converts amounts (`Float64`, `Decimal` or integer) at per-row rates to
-/// cents; a row without a rate is 0 (its status counts zero).
-pub fn to_cents(amounts: &Series, rates: &[Option<Decimal>]) -> Result<Int64Chunked> {
-    let overflow = || Error::Invariant("an MRR value times its FX rate overflowed 128-bit arithmetic".into());
-    let convert = |amount: Option<Decimal>, rate: &Option<Decimal>| -> Result<i64> {
-        match rate {
+/// cents; a row without a rate is 0. Fails at the first row whose product
+/// does not fit 64-bit cents (or whose float amount is not finite).
+pub fn to_cents(amounts: &Series, rates: &[Option<Decimal>]) -> std::result::Result<Int64Chunked, TooLarge> {
+    let decimals = exact_decimals(amounts).map_err(|_| TooLarge { row: 0 })?;
+    let out = decimals
+        .into_iter()
+        .zip(rates)
+        .enumerate()
+        .map(|(row, (amount, rate))| match rate {
             None => Ok(0),
-            Some(rate) => amount.and_then(|a| a.times_rate_in_cents(*rate)).ok_or_else(overflow),
-        }
-    };
-    let out: Vec<i64> = match amounts.dtype() {
-        DataType::Decimal(_, scale) => {
-            let scale = *scale as u32;
-            let units = amounts.decimal()?.physical();
-            units
-                .iter()
-                .zip(rates)
-                .map(|(u, r)| convert(u.map(|units| Decimal { units, scale }), r))
-                .collect::<Result<_>>()?
-        }
-        dtype if dtype.is_float() => {
-            let values = amounts.cast(&DataType::Float64)?;
-            values
-                .f64()?
-                .iter()
-                .zip(rates)
-                .map(|(v, r)| convert(v.and_then(Decimal::from_f64), r))
-                .collect::<Result<_>>()?
-        }
-        dtype if dtype.is_integer() => {
-            let values = amounts.cast(&DataType::Int64)?;
-            values
-                .i64()?
-                .iter()
-                .zip(rates)
-                .map(|(v, r)| {
-                    convert(
-                        v.map(|units| Decimal {
-                            units: units.into(),
-                            scale: 0,
-                        }),
-                        r,
-                    )
-                })
-                .collect::<Result<_>>()?
-        }
-        other => return Err(Error::Invariant(format!("mrr reached currency conversion as {other}"))),
-    };
+            Some(rate) => amount
+                .ok()
+                .and_then(|a| a.times_rate_in_cents(*rate))
+                .ok_or(TooLarge { row }),
+        })
+        .collect::<std::result::Result<Vec<i64>, _>>()?;
     Ok(Int64Chunked::from_vec(CENTS.into(), out))
 }
 
@@ -395,11 +426,6 @@ mod tests {
         // so rounding the float would give 2.67 and 1.00; they were written as ties.
         assert_eq!(cents(2.675, 1.0), 268);
         assert_eq!(cents(1.005, 1.0), 101);
-        assert_eq!(
-            (1.005_f64 * 100.0).round() as i64,
-            100,
-            "the naive float rounding this rule avoids"
-        );
         assert_eq!(cents(100.0, 1.08255), 10826);
         assert_eq!(cents(100.0, 1.08254), 10825);
         assert_eq!(cents(19.99, 1.0), 1999);
@@ -420,10 +446,71 @@ mod tests {
     }
 
     #[test]
-    fn summing_cents_is_exact_where_summing_floats_is_not() {
-        // 0.1 + 0.2 != 0.3 in floating point; in cents it is 10 + 20 = 30.
-        assert_ne!(0.1 + 0.2, 0.3);
+    fn sums_of_cents_are_exact() {
         assert_eq!(cents(0.1, 1.0) + cents(0.2, 1.0), cents(0.3, 1.0));
+    }
+
+    #[test]
+    fn decimals_print_as_written() {
+        assert_eq!(
+            Decimal {
+                units: 108255,
+                scale: 5
+            }
+            .to_string(),
+            "1.08255"
+        );
+        assert_eq!(Decimal { units: -5, scale: 3 }.to_string(), "-0.005");
+        assert_eq!(Decimal { units: 42, scale: 0 }.to_string(), "42");
+    }
+
+    fn fx(rate: Series) -> Result<FxRates> {
+        let month = Series::new("month".into(), [19_753_i32]).cast(&DataType::Date).unwrap();
+        let raw = DataFrame::new_infer_height(vec![
+            month.into_column(),
+            Column::new("currency".into(), [" eur "]),
+            rate.with_name("rate".into()).into_column(),
+        ])
+        .unwrap();
+        FxRates::from_frame("fx.parquet", raw)
+    }
+
+    #[test]
+    fn decimal_rates_stay_exact_and_codes_are_normalised() {
+        let dec = Int128Chunked::from_vec("rate".into(), vec![108_255_000_000_000_000])
+            .into_decimal(38, 17)
+            .unwrap()
+            .into_series();
+        let rates = fx(dec).unwrap();
+        let jan = Month::from_ym(2024, 1).0;
+        assert_eq!(
+            rates.rate(jan, "EUR").map(|r| r.to_string()),
+            Some("1.08255000000000000".into())
+        );
+        let floats = fx(Series::new("rate".into(), [1.08255_f64])).unwrap();
+        assert_eq!(
+            floats.rate(jan, "EUR"),
+            Some(Decimal {
+                units: 108_255,
+                scale: 5
+            })
+        );
+    }
+
+    #[test]
+    fn unusable_rates_are_bad_input() {
+        for rate in [f64::INFINITY, 0.0, -1.0] {
+            let err = fx(Series::new("rate".into(), [rate])).unwrap_err();
+            assert!(matches!(err, Error::BadFxRates { .. }), "{rate}: {err}");
+            assert!(err.to_string().contains("EUR in 2024-01"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_product_beyond_64_bit_cents_names_its_row() {
+        let amounts = Series::new("m".into(), [1.0_f64, 1e15]);
+        let rates = [Some(Decimal::ONE), Decimal::from_f64(1e17)];
+        assert_eq!(to_cents(&amounts, &rates).unwrap_err(), TooLarge { row: 1 });
     }
 
     #[test]

@@ -1,21 +1,49 @@
-//! The engine: snapshot rows in, the five tables out (working types).
+//! The engine: month-close rows in, the five tables out (working types).
 //!
 //! Pure: no files, no clocks, no environment. Each stage is a function of
-//! data frames, timed in a `tracing` span with its row counts.
+//! data frames, timed in a `tracing` span with its row counts. The modules
+//! form layers whose arrows point one way:
+//!
+//! - rules, each in one place: [`month_close`] (which day, which months),
+//!   [`statuses`] (which rows count), [`validate`] (which rows are bad),
+//!   [`currency`] (exact cents), [`movements`] (new, expansion, …, churn),
+//!   [`segments`] (a customer's fixed values), [`ratios`] (NRR, GRR);
+//! - per-customer state: [`ledger`], and the table [`keys`] over it;
+//! - table builders: [`customer_months`], [`bridge`], [`windows`],
+//!   [`cohorts`], all summing through [`accumulate`];
+//! - [`compute`], which runs them in order.
 
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 use polars::prelude::*;
 use tracing::info_span;
 
-use crate::currency::{self, FxRates};
-use crate::month_close::{self, Timeline};
-use crate::segments::Keys;
-use crate::snapshots::{self, Snapshots};
-use crate::{cohorts, ledger, movements, windows, Error, Result};
+pub mod accumulate;
+pub mod bridge;
+pub mod cohorts;
+pub mod currency;
+pub mod customer_months;
+pub mod keys;
+pub mod ledger;
+pub mod month_close;
+pub mod movements;
+pub mod ratios;
+pub mod segments;
+pub mod statuses;
+pub mod validate;
+pub mod windows;
+
+use crate::{Month, Result};
+use currency::FxRates;
+use keys::Keys;
+use month_close::{Closed, Timeline};
 
 /// Options of one computation.
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
-    /// Last month of the timeline; default the last month in the data.
+    /// Last month of the timeline; default the last month in the data
+    /// (applied when the month-close rows are read).
     pub as_of: Option<crate::Month>,
     /// Segment columns (canonical names as read).
     pub segment_by: Vec<String>,
@@ -29,6 +57,8 @@ pub struct EngineOptions {
 pub struct Tables {
     /// The months reported.
     pub timeline: Timeline,
+    /// close(M) of each month reported.
+    pub close_dates: BTreeMap<Month, NaiveDate>,
     /// customer_months.
     pub customer_months: DataFrame,
     /// mrr_movements.
@@ -52,30 +82,33 @@ pub struct Checks {
     pub segment_sums: usize,
 }
 
-/// Runs every stage of the engine.
-pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) -> Result<Tables> {
-    let closed = info_span!("month_close").in_scope(|| month_close::close(input, opts.as_of))?;
-    let timeline = closed.timeline;
+/// Runs every stage of the engine on the month-close rows.
+pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Result<Tables> {
+    let Closed {
+        timeline,
+        close_dates,
+        rows,
+        sources,
+    } = closed;
 
     let sub_months = info_span!("currency").in_scope(|| -> Result<DataFrame> {
+        let mut rows = statuses::counted(rows)?;
         // The checks and the conversion read the same rows: run them side by side.
         let (checked, cents) = std::thread::scope(|scope| {
-            let check = scope.spawn(|| snapshots::validate(&closed.rows, input));
-            let cents = currency::row_cents(&closed.rows, fx, &opts.reporting_currency, input);
-            (check.join().expect("validation thread"), cents)
+            let check = scope.spawn(|| validate::validate(&rows, &sources));
+            let cents = currency::row_cents(&rows, fx, &opts.reporting_currency, &sources);
+            (check.join(), cents)
         });
-        checked?;
-        let cents = cents?;
-        let mut converted = closed.rows;
-        converted.with_column(cents.into_column())?;
-        tracing::info!(rows = converted.height(), "subscription-months converted to cents");
-        Ok(converted)
+        checked.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        rows.with_column(cents?.into_column())?;
+        tracing::info!(rows = rows.height(), "subscription-months converted to cents");
+        Ok(rows)
     })?;
 
     let ledger = info_span!("customer_months").in_scope(|| -> Result<_> {
         let ledger = ledger::build(&sub_months, timeline, &opts.segment_by)?;
         tracing::info!(
-            rows = ledger.rows.customer.len(),
+            rows = ledger.rows.len(),
             customers = ledger.customers(),
             "customer months"
         );
@@ -84,30 +117,17 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
     drop(sub_months);
     let keys = Keys::new(&ledger, timeline);
     let customer_months =
-        info_span!("customer_months_table").in_scope(|| ledger::customer_months(&ledger, &opts.segment_by))?;
+        info_span!("customer_months_table").in_scope(|| customer_months::table(&ledger, &opts.segment_by))?;
 
-    let mut checks = Checks::default();
-    let mrr_movements = info_span!("movements").in_scope(|| -> Result<DataFrame> {
-        let bridge = movements::bridge(&ledger, &keys, timeline)?;
-        let broken = movements::unreconciled(&bridge)?;
-        if broken > 0 {
-            return Err(Error::Invariant(format!(
-                "{broken} mrr_movements row(s) do not reconcile"
-            )));
-        }
-        let (checked, mismatched) = movements::segment_sum_mismatches(&bridge)?;
-        if mismatched > 0 {
-            return Err(Error::Invariant(format!(
-                "{mismatched} (month, segment) sums differ from the totals"
-            )));
-        }
-        checks = Checks {
-            bridge_rows: bridge.height(),
-            segment_sums: checked,
-        };
-        tracing::info!(rows = bridge.height(), "mrr movements");
+    let bridge = info_span!("movements").in_scope(|| -> Result<_> {
+        let bridge = bridge::build(&ledger, &keys, timeline)?;
+        tracing::info!(rows = bridge.table.height(), "mrr movements");
         Ok(bridge)
     })?;
+    let checks = Checks {
+        bridge_rows: bridge.table.height(),
+        segment_sums: bridge.segment_sums_checked,
+    };
 
     let nrr_summary = info_span!("windows").in_scope(|| -> Result<DataFrame> {
         let summary = windows::summary(&ledger, &keys, timeline)?;
@@ -124,8 +144,9 @@ pub fn compute(input: &Snapshots, fx: Option<&FxRates>, opts: &EngineOptions) ->
 
     Ok(Tables {
         timeline,
+        close_dates,
         customer_months,
-        mrr_movements,
+        mrr_movements: bridge.table,
         nrr_summary,
         cohort_matrix,
         nrr_matrix_wide,

@@ -11,9 +11,6 @@
 
 use polars::prelude::PlHashMap;
 
-use crate::ledger::Ledger;
-use crate::month_close::Timeline;
-
 /// Segment name and value of the totals rows.
 pub const ALL: &str = "all";
 /// Segment value of a customer whose segment column was null.
@@ -79,76 +76,6 @@ impl Builder {
             remap,
         )
     }
-}
-
-/// The (segment_name, segment_value) keys of the aggregate tables: key 0 is
-/// the totals, then each segment's values in order.
-#[derive(Debug)]
-pub struct Keys {
-    /// Segment name of each key.
-    pub names: Vec<String>,
-    /// Segment value of each key.
-    pub values: Vec<String>,
-    /// First month each key is reported.
-    pub first: Vec<i32>,
-    /// Key index of code 0 of each segment.
-    offsets: Vec<usize>,
-}
-
-impl Keys {
-    /// The keys of a ledger.
-    pub fn new(ledger: &Ledger, timeline: Timeline) -> Keys {
-        let mut keys = Keys {
-            names: vec![ALL.into()],
-            values: vec![ALL.into()],
-            first: vec![timeline.first.0],
-            offsets: vec![],
-        };
-        for dict in &ledger.segments {
-            keys.offsets.push(keys.names.len());
-            for value in &dict.values {
-                keys.names.push(dict.name.clone());
-                keys.values.push(value.clone());
-                keys.first.push(i32::MAX);
-            }
-        }
-        let mut ks = Vec::new();
-        for c in 0..ledger.customers() {
-            keys.of(ledger, c, &mut ks);
-            for k in &ks[1..] {
-                keys.first[*k] = keys.first[*k].min(ledger.cohort[c]);
-            }
-        }
-        keys
-    }
-
-    /// Number of keys.
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    /// Whether there are no keys (never: the totals are always there).
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
-    /// The keys customer `c` counts in: the totals and one value per segment.
-    pub fn of(&self, ledger: &Ledger, c: usize, out: &mut Vec<usize>) {
-        out.clear();
-        out.push(0);
-        for (s, offset) in self.offsets.iter().enumerate() {
-            out.push(offset + ledger.code(c, s) as usize);
-        }
-    }
-}
-
-/// Appends key columns of rows: `(month, key)` pairs become segment_name and
-/// segment_value strings.
-pub fn key_columns<'a>(keys: &'a Keys, rows: &[usize]) -> (Vec<&'a str>, Vec<&'a str>) {
-    (
-        rows.iter().map(|k| keys.names[*k].as_str()).collect(),
-        rows.iter().map(|k| keys.values[*k].as_str()).collect(),
-    )
 }
 
 #[cfg(test)]

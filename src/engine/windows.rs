@@ -10,12 +10,13 @@
 
 use polars::prelude::*;
 
-use crate::ledger::Ledger;
-use crate::month_close::Timeline;
-use crate::movements::ratio;
-use crate::segments::{key_columns, Keys};
+use super::accumulate::{self, Sums};
+use super::keys::{key_columns, Keys};
+use super::ledger::Ledger;
+use super::month_close::Timeline;
+use super::ratios::ratio;
 use crate::tables::{MONTH, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS};
-use crate::Result;
+use crate::{Error, Month, Result};
 
 /// The windows reported, in months.
 pub const WINDOWS: [i32; 3] = [1, 3, 12];
@@ -47,18 +48,14 @@ fn contribution(base: i64, cur: i64) -> [i64; 8] {
 
 /// The nrr_summary table (working types).
 pub fn summary(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
-    let (months, nk, first, last) = (timeline.len(), keys.len(), timeline.first.0, timeline.last.0);
-    let mut acc = vec![[0_i64; 8]; WINDOWS.len() * months * nk];
+    let (months, first, last) = (timeline.len(), timeline.first.0, timeline.last.0);
+    // Cell = window index × months + month index.
+    let mut sums = Sums::<8>::new(WINDOWS.len() * months, keys.len());
     let (mut ks, mut active) = (Vec::new(), Vec::new());
     for c in 0..ledger.customers() {
         keys.of(ledger, c, &mut ks);
         active.clear();
-        active.extend(
-            ledger
-                .rows_of(c)
-                .filter(|r| ledger.rows.mrr[*r] > 0)
-                .map(|r| (ledger.rows.month[r], ledger.rows.mrr[r])),
-        );
+        active.extend(ledger.rows_of(c).iter().filter(|r| r.mrr > 0).map(|r| (r.month, r.mrr)));
         for (wi, w) in WINDOWS.iter().enumerate() {
             for &(b, base) in &active {
                 let m = b + w;
@@ -69,75 +66,43 @@ pub fn summary(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataF
                     .binary_search_by_key(&m, |(month, _)| *month)
                     .map(|i| active[i].1)
                     .unwrap_or(0);
-                let add = contribution(base, cur);
-                for k in &ks {
-                    let cell = &mut acc[(wi * months + (m - first) as usize) * nk + k];
-                    for (a, v) in cell.iter_mut().zip(add) {
-                        *a += v;
-                    }
-                }
+                let cell = wi * months + (m - first) as usize;
+                sums.add(cell, &ks, &contribution(base, cur))
+                    .map_err(|_| Error::Overflow {
+                        what: format!("the nrr_summary sums of {} ({w}-month window)", Month(m)),
+                    })?;
             }
         }
     }
-    let (mut month_col, mut window_col, mut key_rows, mut values) = (vec![], vec![], vec![], vec![Vec::new(); 8]);
+    let (mut rows, mut month_col, mut window_col) = (vec![], vec![], vec![]);
     for (wi, w) in WINDOWS.iter().enumerate() {
         for month in first + w..=last {
-            for k in (0..nk).filter(|k| keys.first[*k] <= month) {
+            for k in (0..keys.len()).filter(|k| keys.first[*k] <= month) {
+                rows.push((wi * months + (month - first) as usize, k));
                 month_col.push(month);
                 window_col.push(i64::from(*w));
-                key_rows.push(k);
-                for (col, v) in values
-                    .iter_mut()
-                    .zip(acc[(wi * months + (month - first) as usize) * nk + k])
-                {
-                    col.push(v);
-                }
             }
         }
     }
-    let (names, vals) = key_columns(keys, &key_rows);
-    let nrr: Vec<Option<f64>> = (0..month_col.len())
-        .map(|i| ratio(values[6][i], values[2][i]))
-        .collect();
-    let grr: Vec<Option<f64>> = (0..month_col.len())
-        .map(|i| ratio(values[7][i], values[2][i]))
-        .collect();
+    let values = sums.emit(&rows);
+    let nrr: Vec<Option<f64>> = (0..rows.len()).map(|i| ratio(values[6][i], values[2][i])).collect();
+    let grr: Vec<Option<f64>> = (0..rows.len()).map(|i| ratio(values[7][i], values[2][i])).collect();
+    let (names, vals) = key_columns(keys, rows.iter().map(|(_, k)| *k));
     let mut columns = vec![
         Column::new(MONTH.into(), month_col),
         Column::new(WINDOW_MONTHS.into(), window_col),
         Column::new(SEGMENT_NAME.into(), names),
         Column::new(SEGMENT_VALUE.into(), vals),
     ];
-    columns.extend(ADDITIVE.iter().zip(values).map(|(n, v)| Column::new((*n).into(), v)));
+    columns.extend(accumulate::columns(&ADDITIVE, values));
     columns.push(Column::new("nrr".into(), nrr));
     columns.push(Column::new("grr".into(), grr));
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
-/// NRR from a bridge's parts, the textbook formula.
-pub fn nrr(start: i64, expansion: i64, contraction: i64, churn: i64) -> Option<f64> {
-    ratio(start + expansion - contraction - churn, start)
-}
-
-/// GRR from a bridge's parts.
-pub fn grr(start: i64, contraction: i64, churn: i64) -> Option<f64> {
-    ratio(start - contraction - churn, start)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Worked examples quoted across the NRR literature (amounts in dollars).
-    #[test]
-    fn textbook_examples() {
-        let k = 1_000;
-        assert_eq!(nrr(1_000 * k, 80 * k, 20 * k, 30 * k), Some(1.03));
-        assert_eq!(nrr(1_000 * k, 200 * k, 50 * k, 100 * k), Some(1.05));
-        assert_eq!(nrr(10_000 * k, 1_500 * k, 300 * k, 700 * k), Some(1.05));
-        assert_eq!(grr(1_000 * k, 20 * k, 30 * k), Some(0.95));
-        assert_eq!(nrr(0, 10, 0, 0), None);
-    }
 
     #[test]
     fn a_base_customer_counts_its_net_change_only() {

@@ -1,0 +1,196 @@
+//! The monthly bridge, mrr_movements: each month's movements added up per
+//! key, with the checks that every bridge reconciles and every segment sums
+//! to the totals.
+//!
+//! Rule (docs/METRICS.md, "Monthly bridge"): start, new, reactivation,
+//! expansion, contraction, churn and end are sums over the month's
+//! customer_months rows ([`super::movements`]); nrr and grr are the textbook
+//! ratios ([`super::ratios`]).
+
+use polars::prelude::*;
+
+use super::accumulate::{self, Sums};
+use super::keys::{key_columns, Keys};
+use super::ledger::Ledger;
+use super::month_close::Timeline;
+use super::movements::{Movement, MovementRow};
+use super::ratios::{grr, nrr};
+use crate::tables::{MONTH, SEGMENT_NAME, SEGMENT_VALUE};
+use crate::{Error, Month, Result};
+
+/// Additive columns of mrr_movements, in order: 7 counts, then 7 money columns.
+pub const BRIDGE_COLUMNS: [&str; 14] = [
+    "customers_start",
+    "customers_end",
+    "customers_new",
+    "customers_reactivated",
+    "customers_expanded",
+    "customers_contracted",
+    "customers_churned",
+    "mrr_start",
+    "mrr_new",
+    "mrr_reactivation",
+    "mrr_expansion",
+    "mrr_contraction",
+    "mrr_churn",
+    "mrr_end",
+];
+
+const START: usize = 7;
+const NEW: usize = 8;
+const REACTIVATION: usize = 9;
+const EXPANSION: usize = 10;
+const CONTRACTION: usize = 11;
+const CHURN: usize = 12;
+const END: usize = 13;
+
+/// One ledger row's contribution to the bridge, in [`BRIDGE_COLUMNS`] order.
+fn contribution(row: &MovementRow) -> [i64; 14] {
+    let MovementRow {
+        prev, mrr, movement, ..
+    } = *row;
+    let is = |m: Movement| i64::from(movement == m);
+    let amount = |m: Movement, v: i64| if movement == m { v } else { 0 };
+    [
+        i64::from(prev > 0),
+        i64::from(mrr > 0),
+        is(Movement::New),
+        is(Movement::Reactivation),
+        is(Movement::Expansion),
+        is(Movement::Contraction),
+        is(Movement::Churn),
+        prev,
+        amount(Movement::New, mrr),
+        amount(Movement::Reactivation, mrr),
+        amount(Movement::Expansion, mrr - prev),
+        amount(Movement::Contraction, prev - mrr),
+        amount(Movement::Churn, prev),
+        mrr,
+    ]
+}
+
+/// The bridge and the checks it passed.
+pub struct Bridge {
+    /// mrr_movements (working types).
+    pub table: DataFrame,
+    /// (month, segment column) pairs whose values sum to the totals.
+    pub segment_sums_checked: usize,
+}
+
+/// The mrr_movements table: a row for every month and key from the key's
+/// first month on; quiet months show zeros. Fails if a bridge does not
+/// reconcile or a segment does not sum to the totals (a bug, never data).
+pub fn build(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<Bridge> {
+    let first = timeline.first.0;
+    let mut sums = Sums::<14>::new(timeline.len(), keys.len());
+    let mut ks = Vec::new();
+    for c in 0..ledger.customers() {
+        keys.of(ledger, c, &mut ks);
+        for row in ledger.rows_of(c) {
+            let m = (row.month - first) as usize;
+            sums.add(m, &ks, &contribution(row)).map_err(|_| Error::Overflow {
+                what: format!("the mrr_movements sums of {}", Month(row.month)),
+            })?;
+        }
+    }
+    let segment_sums_checked = reconcile(&sums, keys, timeline)?;
+
+    let mut rows = Vec::new();
+    let mut month_col = Vec::new();
+    for m in 0..timeline.len() {
+        let month = first + m as i32;
+        for k in (0..keys.len()).filter(|k| keys.first[*k] <= month) {
+            rows.push((m, k));
+            month_col.push(month);
+        }
+    }
+    let values = sums.emit(&rows);
+    let ratio = |f: &dyn Fn(usize) -> Option<f64>| -> Vec<Option<f64>> { (0..rows.len()).map(f).collect() };
+    let nrr = ratio(&|i| {
+        nrr(
+            values[START][i],
+            values[EXPANSION][i],
+            values[CONTRACTION][i],
+            values[CHURN][i],
+        )
+    });
+    let grr = ratio(&|i| grr(values[START][i], values[CONTRACTION][i], values[CHURN][i]));
+    let (names, vals) = key_columns(keys, rows.iter().map(|(_, k)| *k));
+    let mut columns = vec![
+        Column::new(MONTH.into(), month_col),
+        Column::new(SEGMENT_NAME.into(), names),
+        Column::new(SEGMENT_VALUE.into(), vals),
+    ];
+    columns.extend(accumulate::columns(&BRIDGE_COLUMNS, values));
+    columns.push(Column::new("nrr".into(), nrr));
+    columns.push(Column::new("grr".into(), grr));
+    Ok(Bridge {
+        table: DataFrame::new_infer_height(columns)?,
+        segment_sums_checked,
+    })
+}
+
+/// Checks every (month, key) bridge — end = start + new + reactivation +
+/// expansion − contraction − churn — and that each segment column's values
+/// add up to the totals. Returns the (month, segment column) pairs checked.
+fn reconcile(sums: &Sums<14>, keys: &Keys, timeline: Timeline) -> Result<usize> {
+    let mut checked = 0;
+    for m in 0..timeline.len() {
+        let month = timeline.first.plus(m as i32);
+        for k in 0..keys.len() {
+            let v = sums.get(m, k).map(i128::from);
+            let end = v[START] + v[NEW] + v[REACTIVATION] + v[EXPANSION] - v[CONTRACTION] - v[CHURN];
+            if end != v[END] {
+                return Err(Error::Invariant(format!(
+                    "the {month} bridge of {}={} does not reconcile: {end} ≠ {}",
+                    keys.names[k], keys.values[k], v[END]
+                )));
+            }
+        }
+        for segment in keys.segments() {
+            if !segment.clone().any(|k| keys.first[k] <= month.0) {
+                continue;
+            }
+            let mut total = [0_i128; 14];
+            for k in segment.clone() {
+                for (t, v) in total.iter_mut().zip(sums.get(m, k)) {
+                    *t += i128::from(*v);
+                }
+            }
+            if total != sums.get(m, 0).map(i128::from) {
+                return Err(Error::Invariant(format!(
+                    "in {month}, the values of segment '{}' do not sum to the totals",
+                    keys.names[segment.start]
+                )));
+            }
+            checked += 1;
+        }
+    }
+    Ok(checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(month: i32, prev: i64, mrr: i64, movement: Movement) -> MovementRow {
+        MovementRow {
+            month,
+            mrr,
+            prev,
+            movement,
+        }
+    }
+
+    #[test]
+    fn each_movement_lands_in_its_column() {
+        let c = contribution(&row(1, 500, 700, Movement::Expansion));
+        assert_eq!(c[..7], [1, 1, 0, 0, 1, 0, 0]);
+        assert_eq!(c[7..], [500, 0, 0, 200, 0, 0, 700]);
+        let c = contribution(&row(2, 700, 0, Movement::Churn));
+        assert_eq!(c[..7], [1, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(c[7..], [700, 0, 0, 0, 0, 700, 0]);
+        let c = contribution(&row(0, 0, 100, Movement::New));
+        assert_eq!(c[7..], [0, 100, 0, 0, 0, 0, 100]);
+    }
+}

@@ -1,0 +1,346 @@
+//! Month close: which day a snapshot stands on, which snapshot stands for a
+//! month, and which months exist.
+//!
+//! Rules (docs/METRICS.md, "Month close" and "Timeline"):
+//! - a snapshot's day is its `snapshot_date` as written for a DATE or a
+//!   naive TIMESTAMP, and the wall-clock date in the business time zone
+//!   (`--timezone`, default UTC) for a TIMESTAMP with a time zone;
+//! - close(M) is the latest snapshot day inside calendar month M over the
+//!   whole input, and a subscription's MRR in M is its `mrr` on that day;
+//! - the timeline runs from the first month in the data to the as-of month,
+//!   and every month in it must have a snapshot.
+//!
+//! The same functions serve the rows and the reader's folder pruning, so
+//! how the files are laid out never changes a number.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+
+use crate::snapshots::Sources;
+use crate::{Error, Month, Result};
+
+/// The months a run reports on, first and last included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    /// First month in the data.
+    pub first: Month,
+    /// The as-of month.
+    pub last: Month,
+}
+
+impl Timeline {
+    /// Every month of the timeline, in order.
+    pub fn months(&self) -> impl Iterator<Item = Month> {
+        self.first.through(self.last)
+    }
+
+    /// Number of months.
+    pub fn len(&self) -> usize {
+        (self.last.since(self.first) + 1) as usize
+    }
+
+    /// Whether the timeline is empty (never, once built).
+    pub fn is_empty(&self) -> bool {
+        self.last < self.first
+    }
+}
+
+/// The engine's input: the month-close rows, already read.
+pub struct Closed {
+    /// The timeline.
+    pub timeline: Timeline,
+    /// close(M) of every timeline month.
+    pub close_dates: BTreeMap<Month, NaiveDate>,
+    /// Canonical rows on close days (see [`crate::snapshots`]), with
+    /// [`crate::snapshots::MONTH`] added.
+    pub rows: DataFrame,
+    /// The files the rows came from, for messages.
+    pub sources: Sources,
+}
+
+/// The earliest snapshot day accepted.
+pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => unreachable!(),
+};
+/// The latest snapshot day accepted.
+pub const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => unreachable!(),
+};
+
+/// Whether a snapshot day is in the accepted range (years 1900–9999): a
+/// date outside it is a typo or a unit error, and months are `YYYY-MM`.
+pub fn day_in_range(day: NaiveDate) -> bool {
+    (FIRST_DAY..=LAST_DAY).contains(&day)
+}
+
+/// The business time zone: the zone whose calendar decides the day of a
+/// zoned timestamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BusinessTz {
+    /// A fixed offset east of UTC, in seconds (UTC is 0).
+    Fixed(i32),
+    /// A zone of the IANA database, such as `America/New_York`.
+    Named(chrono_tz::Tz),
+}
+
+impl Default for BusinessTz {
+    fn default() -> Self {
+        BusinessTz::Fixed(0)
+    }
+}
+
+impl BusinessTz {
+    /// Parses `UTC`, a fixed offset (`+05:30`, `-0800`, `+01`) or an IANA name.
+    pub fn parse(text: &str) -> Option<BusinessTz> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("utc") || text == "Z" {
+            return Some(BusinessTz::Fixed(0));
+        }
+        if let Some(sign) = text.chars().next().filter(|c| *c == '+' || *c == '-') {
+            let digits: String = text[1..].chars().filter(|c| *c != ':').collect();
+            if !digits.chars().all(|c| c.is_ascii_digit()) || !(digits.len() == 2 || digits.len() == 4) {
+                return None;
+            }
+            let hours: i32 = digits[..2].parse().ok()?;
+            let minutes: i32 = digits
+                .get(2..)
+                .filter(|m| !m.is_empty())
+                .map_or(Some(0), |m| m.parse().ok())?;
+            if hours > 14 || minutes > 59 {
+                return None;
+            }
+            let seconds = hours * 3600 + minutes * 60;
+            return Some(BusinessTz::Fixed(if sign == '-' { -seconds } else { seconds }));
+        }
+        text.parse::<chrono_tz::Tz>().ok().map(BusinessTz::Named)
+    }
+
+    /// The wall-clock date of an instant in this zone.
+    pub fn date_of(self, instant: DateTime<chrono::Utc>) -> NaiveDate {
+        match self {
+            BusinessTz::Fixed(seconds) => (instant.naive_utc() + chrono::Duration::seconds(seconds.into())).date(),
+            BusinessTz::Named(tz) => instant.with_timezone(&tz).date_naive(),
+        }
+    }
+}
+
+impl std::fmt::Display for BusinessTz {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BusinessTz::Fixed(0) => write!(f, "UTC"),
+            BusinessTz::Fixed(s) => {
+                let sign = if *s < 0 { '-' } else { '+' };
+                write!(f, "{sign}{:02}:{:02}", s.abs() / 3600, s.abs() % 3600 / 60)
+            }
+            BusinessTz::Named(tz) => write!(f, "{}", tz.name()),
+        }
+    }
+}
+
+/// The snapshot day of a `snapshot_date` column of type `dtype` (DATE or
+/// TIMESTAMP), as a `Date` expression.
+pub fn snapshot_day(column: Expr, dtype: &DataType, tz: BusinessTz) -> Expr {
+    let DataType::Datetime(unit, Some(_)) = dtype else {
+        // A DATE, or a naive TIMESTAMP: its date as written.
+        return column.cast(DataType::Date);
+    };
+    // The stored value of a zoned timestamp is its UTC instant; its own zone
+    // label (which pandas may write as an offset Polars cannot name) plays no part.
+    let per_second: i64 = match unit {
+        TimeUnit::Nanoseconds => 1_000_000_000,
+        TimeUnit::Microseconds => 1_000_000,
+        TimeUnit::Milliseconds => 1_000,
+    };
+    let instant = column.cast(DataType::Int64);
+    match tz {
+        BusinessTz::Fixed(seconds) => (instant + lit(i64::from(seconds) * per_second))
+            .cast(DataType::Datetime(*unit, None))
+            .cast(DataType::Date),
+        BusinessTz::Named(zone) => instant
+            .cast(DataType::Datetime(*unit, Some(polars::prelude::TimeZone::UTC)))
+            .dt()
+            .convert_time_zone(polars::prelude::TimeZone::from_chrono(&zone))
+            .dt()
+            .date(),
+    }
+}
+
+/// The snapshot day of a `snapshot_date` written as text (a Hive folder
+/// value): `YYYY-MM-DD` and naive timestamps as written, timestamps with an
+/// offset on their date in the business time zone.
+pub fn snapshot_day_of_text(text: &str, tz: BusinessTz) -> Option<NaiveDate> {
+    let text = text.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Some(date);
+    }
+    // Folder names cannot hold ':' on every store, so '%3A' may stand for it.
+    let text = text.replace("%3A", ":").replace("%3a", ":");
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+    ] {
+        if let Ok(zoned) = DateTime::parse_from_str(&text, format) {
+            return Some(tz.date_of(zoned.with_timezone(&chrono::Utc)));
+        }
+    }
+    if let Some(utc) = text.strip_suffix('Z') {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(utc, "%Y-%m-%dT%H:%M:%S%.f") {
+            return Some(tz.date_of(naive.and_utc()));
+        }
+    }
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())
+        .map(|naive| naive.date())
+}
+
+/// The month index of a `Date` expression, as [`Month`] numbers it.
+pub fn month_of(date: Expr) -> Expr {
+    date.clone().dt().year().cast(DataType::Int32) * lit(12) + date.dt().month().cast(DataType::Int32) - lit(1)
+}
+
+/// close(M) of every month that has a snapshot day: the latest day in it.
+pub fn close_days(days: impl IntoIterator<Item = NaiveDate>) -> BTreeMap<Month, NaiveDate> {
+    let mut close = BTreeMap::new();
+    for day in days {
+        let latest = close.entry(Month::from_date(day)).or_insert(day);
+        *latest = (*latest).max(day);
+    }
+    close
+}
+
+/// The timeline of an input whose months close on `close`, ending at
+/// `as_of` (default: the last month in the data); checks it has no gaps and
+/// keeps the close days of its months only.
+pub fn timeline(
+    close: &BTreeMap<Month, NaiveDate>,
+    as_of: Option<Month>,
+    input: &str,
+) -> Result<(Timeline, BTreeMap<Month, NaiveDate>)> {
+    let (Some(&first), Some(&last_in_data)) = (close.keys().next(), close.keys().next_back()) else {
+        return Err(Error::EmptyInput { path: input.into() });
+    };
+    let last = as_of.unwrap_or(last_in_data);
+    if last < first {
+        return Err(Error::InvalidArgument {
+            what: "--as-of".into(),
+            value: last.to_string(),
+            expected: format!("the as-of month must not be before the first month in the data ({first})"),
+        });
+    }
+    let timeline = Timeline { first, last };
+    if let Some(gap) = timeline.months().find(|m| !close.contains_key(m)) {
+        return Err(Error::GapMonth {
+            month: gap.to_string(),
+            first: first.to_string(),
+            last: last.to_string(),
+        });
+    }
+    let kept = close.range(first..=last).map(|(m, d)| (*m, *d)).collect();
+    Ok((timeline, kept))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn close_is_the_latest_day_of_each_month() {
+        let close = close_days(["2024-01-05", "2024-01-31", "2024-01-17", "2024-02-28"].map(day));
+        assert_eq!(close[&Month::from_ym(2024, 1)], day("2024-01-31"));
+        assert_eq!(close[&Month::from_ym(2024, 2)], day("2024-02-28"));
+        assert_eq!(close.len(), 2);
+    }
+
+    /// docs/METRICS.md section 3: a gap fails; an as-of before it does not.
+    #[test]
+    fn the_timeline_has_no_gaps() {
+        let close = close_days(["2024-01-31", "2024-02-29", "2024-04-30"].map(day));
+        let err = timeline(&close, None, "in").unwrap_err();
+        assert!(err.to_string().contains("no snapshot in month 2024-03"), "{err}");
+        let (t, kept) = timeline(&close, Month::parse("2024-02"), "in").unwrap();
+        assert_eq!((t.first, t.last), (Month::from_ym(2024, 1), Month::from_ym(2024, 2)));
+        assert_eq!(kept.len(), 2);
+        let err = timeline(&close, Month::parse("2023-12"), "in").unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Usage);
+        assert!(matches!(
+            timeline(&BTreeMap::new(), None, "in"),
+            Err(Error::EmptyInput { .. })
+        ));
+    }
+
+    #[test]
+    fn business_time_zones_parse() {
+        assert_eq!(BusinessTz::parse("UTC"), Some(BusinessTz::Fixed(0)));
+        assert_eq!(BusinessTz::parse("+05:30"), Some(BusinessTz::Fixed(19_800)));
+        assert_eq!(BusinessTz::parse("-0800"), Some(BusinessTz::Fixed(-28_800)));
+        assert_eq!(BusinessTz::parse("+01"), Some(BusinessTz::Fixed(3_600)));
+        assert_eq!(
+            BusinessTz::parse("America/Los_Angeles").map(|t| t.to_string()),
+            Some("America/Los_Angeles".into())
+        );
+        assert_eq!(BusinessTz::parse("Mars/Olympus"), None);
+        assert_eq!(BusinessTz::parse("+25:00"), None);
+        assert_eq!(BusinessTz::Fixed(-28_800).to_string(), "-08:00");
+    }
+
+    /// 2024-01-31T23:30-08:00 is 2024-02-01T07:30Z: in UTC it is a February
+    /// day, on the wall clock of Los Angeles a January one.
+    #[test]
+    fn a_zoned_timestamp_counts_on_its_business_day() {
+        let text = "2024-01-31T23:30:00-08:00";
+        assert_eq!(
+            snapshot_day_of_text(text, BusinessTz::default()),
+            Some(day("2024-02-01"))
+        );
+        let la = BusinessTz::parse("America/Los_Angeles").unwrap();
+        assert_eq!(snapshot_day_of_text(text, la), Some(day("2024-01-31")));
+        assert_eq!(
+            snapshot_day_of_text(text, BusinessTz::Fixed(-8 * 3600)),
+            Some(day("2024-01-31"))
+        );
+        // Dates and naive timestamps count as written, whatever the zone.
+        assert_eq!(snapshot_day_of_text("2024-01-31", la), Some(day("2024-01-31")));
+        assert_eq!(snapshot_day_of_text("2024-01-31 23:30:00", la), Some(day("2024-01-31")));
+        assert_eq!(
+            snapshot_day_of_text("2024-02-01T07:30:00Z", la),
+            Some(day("2024-01-31"))
+        );
+        assert_eq!(snapshot_day_of_text("January", la), None);
+    }
+
+    #[test]
+    fn the_same_rule_holds_for_rows() {
+        let instant = day("2024-02-01")
+            .and_hms_opt(7, 30, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros();
+        let frame = df!("t" => [instant]).unwrap();
+        let dtype = DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC));
+        let frame = frame.lazy().with_column(col("t").cast(dtype.clone()));
+        for (tz, expected) in [
+            (BusinessTz::default(), "2024-02-01"),
+            (BusinessTz::parse("America/Los_Angeles").unwrap(), "2024-01-31"),
+            (BusinessTz::parse("-08:00").unwrap(), "2024-01-31"),
+            (BusinessTz::parse("+05:30").unwrap(), "2024-02-01"),
+        ] {
+            let out = frame
+                .clone()
+                .select([snapshot_day(col("t"), &dtype, tz).cast(DataType::Int32)])
+                .collect()
+                .unwrap();
+            let days = out.column("t").unwrap().i32().unwrap().get(0).unwrap();
+            assert_eq!(crate::month::epoch_days_to_date(days), Some(day(expected)), "{tz}");
+        }
+    }
+}
