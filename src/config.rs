@@ -164,12 +164,13 @@ pub struct Overrides {
 }
 
 /// Output column names a segment may not take.
-const RESERVED: [&str; 7] = [
+const RESERVED: [&str; 8] = [
     "customer_id",
     "month",
     "cohort_month",
     "mrr",
     "prev_mrr",
+    "fx_mrr",
     "movement",
     "all",
 ];

@@ -179,6 +179,23 @@ pub enum Error {
         fix: String,
     },
 
+    /// A currency with no rate in a base month of a constant-currency comparison.
+    #[error("no FX rate for currency {currency} in {base}, which values {month}'s amounts at constant currency (customer '{customer}', subscription '{subscription_id}' in '{path}'). Add a row (month = {base_day}, currency = {currency}, rate = <reporting currency per {currency}>) to the --fx-rates file", base_day = .base.iso_first_day())]
+    MissingBaseRate {
+        /// The currency code.
+        currency: String,
+        /// The base month whose rate is missing.
+        base: crate::Month,
+        /// The month compared with it.
+        month: crate::Month,
+        /// The customer.
+        customer: String,
+        /// One of its subscriptions in that currency.
+        subscription_id: String,
+        /// The file of that subscription row.
+        path: String,
+    },
+
     /// The FX rates file is malformed.
     #[error("FX rates file '{path}': {problem}")]
     BadFxRates {
@@ -288,6 +305,7 @@ impl Error {
             | Error::MoneyOverflow { .. }
             | Error::Overflow { .. }
             | Error::MissingFxRate { .. }
+            | Error::MissingBaseRate { .. }
             | Error::BadFxRates { .. }
             | Error::GapMonth { .. }
             | Error::EmptyInput { .. }

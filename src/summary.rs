@@ -70,16 +70,26 @@ pub fn render(tables: &Tables, currency: &str) -> Result<String> {
         ("+ expansion", "mrr_expansion", "customers_expanded"),
         ("- contraction", "mrr_contraction", "customers_contracted"),
         ("- churn", "mrr_churn", "customers_churned"),
+        ("+ FX", "mrr_fx", ""),
         ("= end", "mrr_end", ""),
     ];
     for (label, amount, customers) in rows {
         let who = if customers.is_empty() {
             String::new()
         } else {
-            format!("  ({} customers)", count(customers))
+            let n = count(customers);
+            format!("  ({n} customer{})", if n == 1 { "" } else { "s" })
         };
         let _ = writeln!(out, "  {label:<16}{:>18}{who}", money(get(amount)));
     }
+    let ratio = |name: &str| bridge.column(name).ok().and_then(|c| c.f64().ok()?.get(0));
+    let _ = writeln!(
+        out,
+        "  NRR {} at constant currency, {} with FX; GRR {}",
+        percent(ratio("nrr")),
+        percent(ratio("nrr_with_fx")),
+        percent(ratio("grr"))
+    );
     // Trailing NRR/GRR at the as-of month, totals first, then each segment value.
     let latest = tables
         .nrr_summary
@@ -91,7 +101,8 @@ pub fn render(tables: &Tables, currency: &str) -> Result<String> {
     let values = latest.column(crate::tables::SEGMENT_VALUE)?.str()?;
     let windows = latest.column(WINDOW_MONTHS)?.i64()?;
     let (nrr, grr) = (latest.column("nrr")?.f64()?, latest.column("grr")?.f64()?);
-    let mut rows: Vec<(String, [Option<f64>; 6])> = Vec::new();
+    let with_fx = latest.column("nrr_with_fx")?.f64()?;
+    let mut rows: Vec<(String, [Option<f64>; 7])> = Vec::new();
     for i in 0..latest.height() {
         let (name, value) = (names.get(i).unwrap_or(""), values.get(i).unwrap_or(""));
         let label = if name == ALL {
@@ -105,31 +116,35 @@ pub fn render(tables: &Tables, currency: &str) -> Result<String> {
         let row = match rows.iter_mut().find(|(l, _)| *l == label) {
             Some(row) => row,
             None => {
-                rows.push((label, [None; 6]));
+                rows.push((label, [None; 7]));
                 rows.last_mut().expect("pushed")
             }
         };
         row.1[2 * w] = nrr.get(i);
         row.1[2 * w + 1] = grr.get(i);
+        if w == WINDOWS.len() - 1 {
+            row.1[6] = with_fx.get(i);
+        }
     }
     rows.sort_by_key(|(label, _)| (label != "all customers", label.clone()));
     let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0).max(7);
-    let _ = writeln!(out, "Trailing retention at {last}");
+    let _ = writeln!(out, "Trailing retention at {last} (NRR and GRR at constant currency)");
     let _ = writeln!(
         out,
-        "  {:<width$}{:>9}{:>8}{:>9}{:>8}{:>9}{:>8}",
-        "segment", "1mo NRR", "GRR", "3mo NRR", "GRR", "12mo NRR", "GRR"
+        "  {:<width$}{:>9}{:>8}{:>9}{:>8}{:>9}{:>8}{:>13}",
+        "segment", "1mo NRR", "GRR", "3mo NRR", "GRR", "12mo NRR", "GRR", "12mo w/ FX"
     );
     for (label, v) in &rows {
         let _ = writeln!(
             out,
-            "  {label:<width$}{:>9}{:>8}{:>9}{:>8}{:>9}{:>8}",
+            "  {label:<width$}{:>9}{:>8}{:>9}{:>8}{:>9}{:>8}{:>13}",
             percent(v[0]),
             percent(v[1]),
             percent(v[2]),
             percent(v[3]),
             percent(v[4]),
-            percent(v[5])
+            percent(v[5]),
+            percent(v[6])
         );
     }
     if rows.is_empty() {

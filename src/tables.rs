@@ -27,6 +27,9 @@ pub const PREV_MRR: &str = "prev_mrr";
 pub const MOVEMENT: &str = "movement";
 /// Months from cohort month to month (cohort_matrix).
 pub const MONTHS_SINCE_COHORT: &str = "months_since_cohort";
+/// FX impact of a customer-month: MRR at actual rates minus MRR at the
+/// previous month's rates (customer_months).
+pub const FX_MRR: &str = "fx_mrr";
 /// Window length in months (nrr_summary).
 pub const WINDOW_MONTHS: &str = "window_months";
 
@@ -83,6 +86,7 @@ pub const CUSTOMER_MONTHS: TableSpec = TableSpec {
         (COHORT_MONTH, Month),
         (MRR, Money),
         (PREV_MRR, Money),
+        (FX_MRR, Money),
         (MOVEMENT, Text),
     ],
     order_by: &[MONTH, "customer_id"],
@@ -109,9 +113,11 @@ pub const MRR_MOVEMENTS: TableSpec = TableSpec {
         ("mrr_expansion", Money),
         ("mrr_contraction", Money),
         ("mrr_churn", Money),
+        ("mrr_fx", Money),
         ("mrr_end", Money),
         ("nrr", Ratio),
         ("grr", Ratio),
+        ("nrr_with_fx", Ratio),
     ],
     order_by: &[MONTH, SEGMENT_NAME, SEGMENT_VALUE],
 };
@@ -131,10 +137,12 @@ pub const NRR_SUMMARY: TableSpec = TableSpec {
         ("expansion_mrr", Money),
         ("contraction_mrr", Money),
         ("churn_mrr", Money),
+        ("fx_mrr", Money),
         ("retained_mrr", Money),
         ("gross_retained_mrr", Money),
         ("nrr", Ratio),
         ("grr", Ratio),
+        ("nrr_with_fx", Ratio),
     ],
     order_by: &[MONTH, WINDOW_MONTHS, SEGMENT_NAME, SEGMENT_VALUE],
 };
@@ -157,9 +165,11 @@ pub const COHORT_MATRIX: TableSpec = TableSpec {
         ("mrr_contraction", Money),
         ("mrr_churn", Money),
         ("mrr_reactivation", Money),
+        ("mrr_fx", Money),
         ("nrr", Ratio),
         ("grr", Ratio),
         ("logo_retention", Ratio),
+        ("nrr_with_fx", Ratio),
     ],
     order_by: &[MONTH, COHORT_MONTH, SEGMENT_NAME, SEGMENT_VALUE],
 };

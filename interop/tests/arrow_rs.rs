@@ -25,7 +25,7 @@ fn kind_of(column: &str) -> Kind {
     match column {
         "customer_id" | "movement" | "segment_name" | "segment_value" | "plan" | "region" => Kind::Text,
         "cohort_month" => Kind::Date,
-        "nrr" | "grr" | "logo_retention" => Kind::Ratio,
+        "nrr" | "grr" | "logo_retention" | "nrr_with_fx" => Kind::Ratio,
         c if c.starts_with('m') && c.len() == 3 && c[1..].chars().all(|d| d.is_ascii_digit()) => Kind::Ratio,
         c if c.starts_with("customers_")
             || c.ends_with("_customers")
@@ -46,6 +46,7 @@ fn expected_columns(table: &str) -> Vec<String> {
             "cohort_month",
             "mrr",
             "prev_mrr",
+            "fx_mrr",
             "movement",
             "plan",
             "region",
@@ -66,9 +67,11 @@ fn expected_columns(table: &str) -> Vec<String> {
             "mrr_expansion",
             "mrr_contraction",
             "mrr_churn",
+            "mrr_fx",
             "mrr_end",
             "nrr",
             "grr",
+            "nrr_with_fx",
         ],
         "nrr_summary" => &[
             "window_months",
@@ -80,10 +83,12 @@ fn expected_columns(table: &str) -> Vec<String> {
             "expansion_mrr",
             "contraction_mrr",
             "churn_mrr",
+            "fx_mrr",
             "retained_mrr",
             "gross_retained_mrr",
             "nrr",
             "grr",
+            "nrr_with_fx",
         ],
         "cohort_matrix" => &[
             "cohort_month",
@@ -98,9 +103,11 @@ fn expected_columns(table: &str) -> Vec<String> {
             "mrr_contraction",
             "mrr_churn",
             "mrr_reactivation",
+            "mrr_fx",
             "nrr",
             "grr",
             "logo_retention",
+            "nrr_with_fx",
         ],
         "nrr_matrix_wide" => &[
             "cohort_month",

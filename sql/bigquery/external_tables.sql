@@ -16,6 +16,7 @@ CREATE OR REPLACE EXTERNAL TABLE `${dataset}.customer_months` (
   cohort_month DATE,
   mrr NUMERIC,
   prev_mrr NUMERIC,
+  fx_mrr NUMERIC,
   movement STRING,
   -- segment columns: one per --segment-by column of the run (here plan, region)
   plan STRING,
@@ -46,9 +47,11 @@ CREATE OR REPLACE EXTERNAL TABLE `${dataset}.mrr_movements` (
   mrr_expansion NUMERIC,
   mrr_contraction NUMERIC,
   mrr_churn NUMERIC,
+  mrr_fx NUMERIC,
   mrr_end NUMERIC,
   nrr FLOAT64,
-  grr FLOAT64
+  grr FLOAT64,
+  nrr_with_fx FLOAT64
 )
 WITH PARTITION COLUMNS (
   month DATE
@@ -69,10 +72,12 @@ CREATE OR REPLACE EXTERNAL TABLE `${dataset}.nrr_summary` (
   expansion_mrr NUMERIC,
   contraction_mrr NUMERIC,
   churn_mrr NUMERIC,
+  fx_mrr NUMERIC,
   retained_mrr NUMERIC,
   gross_retained_mrr NUMERIC,
   nrr FLOAT64,
-  grr FLOAT64
+  grr FLOAT64,
+  nrr_with_fx FLOAT64
 )
 WITH PARTITION COLUMNS (
   month DATE
@@ -96,9 +101,11 @@ CREATE OR REPLACE EXTERNAL TABLE `${dataset}.cohort_matrix` (
   mrr_contraction NUMERIC,
   mrr_churn NUMERIC,
   mrr_reactivation NUMERIC,
+  mrr_fx NUMERIC,
   nrr FLOAT64,
   grr FLOAT64,
-  logo_retention FLOAT64
+  logo_retention FLOAT64,
+  nrr_with_fx FLOAT64
 )
 WITH PARTITION COLUMNS (
   month DATE

@@ -17,6 +17,7 @@ LOAD DATA OVERWRITE `${dataset}.customer_months` (
   cohort_month DATE,
   mrr NUMERIC(18,2),
   prev_mrr NUMERIC(18,2),
+  fx_mrr NUMERIC(18,2),
   movement STRING,
   -- segment columns: one per --segment-by column of the run (here plan, region)
   plan STRING,
@@ -49,9 +50,11 @@ LOAD DATA OVERWRITE `${dataset}.mrr_movements` (
   mrr_expansion NUMERIC(18,2),
   mrr_contraction NUMERIC(18,2),
   mrr_churn NUMERIC(18,2),
+  mrr_fx NUMERIC(18,2),
   mrr_end NUMERIC(18,2),
   nrr FLOAT64,
-  grr FLOAT64
+  grr FLOAT64,
+  nrr_with_fx FLOAT64
 )
 PARTITION BY month
 FROM FILES (
@@ -74,10 +77,12 @@ LOAD DATA OVERWRITE `${dataset}.nrr_summary` (
   expansion_mrr NUMERIC(18,2),
   contraction_mrr NUMERIC(18,2),
   churn_mrr NUMERIC(18,2),
+  fx_mrr NUMERIC(18,2),
   retained_mrr NUMERIC(18,2),
   gross_retained_mrr NUMERIC(18,2),
   nrr FLOAT64,
-  grr FLOAT64
+  grr FLOAT64,
+  nrr_with_fx FLOAT64
 )
 PARTITION BY month
 FROM FILES (
@@ -103,9 +108,11 @@ LOAD DATA OVERWRITE `${dataset}.cohort_matrix` (
   mrr_contraction NUMERIC(18,2),
   mrr_churn NUMERIC(18,2),
   mrr_reactivation NUMERIC(18,2),
+  mrr_fx NUMERIC(18,2),
   nrr FLOAT64,
   grr FLOAT64,
-  logo_retention FLOAT64
+  logo_retention FLOAT64,
+  nrr_with_fx FLOAT64
 )
 PARTITION BY month
 FROM FILES (

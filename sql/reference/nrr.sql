@@ -90,12 +90,16 @@ SELECT CAST(EXTRACT(YEAR FROM month) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM 
 FROM fx_rates;
 
 -- Rows on close dates whose status counts, in reporting-currency cents, rounded once
--- half away from zero.
+-- half away from zero. The local amount and currency stay, to be valued again at
+-- another month's rates (constant currency, METRICS.md section 2a).
 CREATE TABLE nrr_tmp_sub_months AS
 SELECT r.customer_id,
        r.subscription_id,
        r.month_idx,
        r.snapshot_date,
+       CAST(r.mrr AS DECIMAL(38, 10)) AS local_mrr,
+       CASE WHEN r.currency IS NULL OR r.currency = UPPER(TRIM(p.reporting_currency)) THEN NULL
+            ELSE r.currency END AS fx_currency,
        CAST(FLOOR(
          CAST(r.mrr AS DECIMAL(38, 10))
          * CASE WHEN r.currency IS NULL OR r.currency = UPPER(TRIM(p.reporting_currency)) THEN CAST(1 AS DECIMAL(38, 10))
@@ -117,10 +121,36 @@ FROM nrr_tmp_sub_months
 GROUP BY customer_id, month_idx
 HAVING SUM(cents) > 0;
 
+-- MRR_at(c, M, B): M's amounts at B's rates, each subscription-month rounded once.
+-- Needed for B = M-1, M-3, M-12 (the month before and the window bases) and for B =
+-- the cohort month. fx_currency is NULL for the reporting currency (rate 1).
+CREATE TABLE nrr_tmp_cohort_of AS
+SELECT customer_id, MIN(month_idx) AS cohort_idx FROM nrr_tmp_active GROUP BY customer_id;
+
+CREATE TABLE nrr_tmp_base_pairs AS
+SELECT a.customer_id, a.month_idx, a.month_idx - 1 AS base_idx FROM nrr_tmp_active a
+UNION
+SELECT a.customer_id, a.month_idx, a.month_idx - 3 FROM nrr_tmp_active a
+UNION
+SELECT a.customer_id, a.month_idx, a.month_idx - 12 FROM nrr_tmp_active a
+UNION
+SELECT a.customer_id, a.month_idx, c.cohort_idx FROM nrr_tmp_active a JOIN nrr_tmp_cohort_of c ON c.customer_id = a.customer_id;
+
+CREATE TABLE nrr_tmp_at AS
+SELECT p.customer_id, p.month_idx, p.base_idx,
+       CAST(SUM(CASE WHEN s.fx_currency IS NULL THEN s.cents
+                     ELSE FLOOR(s.local_mrr * CAST(fx.rate AS DECIMAL(38, 10)) * 100 + 0.5) END) AS BIGINT) AS mrr_at
+FROM nrr_tmp_base_pairs p
+JOIN nrr_tmp_sub_months s ON s.customer_id = p.customer_id AND s.month_idx = p.month_idx
+LEFT JOIN nrr_tmp_fx fx ON fx.month_idx = p.base_idx AND fx.currency = s.fx_currency
+GROUP BY p.customer_id, p.month_idx, p.base_idx;
+
 -- 4. Movements --------------------------------------------------------------------
 -- Each active month is compared with the previous month. When the previous active
 -- month is not adjacent, prev = 0. After each run of active months comes one churn
--- row, in the following month, if that month is inside the timeline.
+-- row, in the following month, if that month is inside the timeline. A customer
+-- active in both months expands or contracts by its MRR at the previous month's
+-- rates (mrr_cc); the rest of the change is its FX impact.
 CREATE TABLE nrr_tmp_lagged AS
 SELECT customer_id,
        month_idx,
@@ -132,23 +162,30 @@ SELECT customer_id,
 FROM nrr_tmp_active;
 
 CREATE TABLE nrr_tmp_cm AS
-SELECT customer_id, month_idx, cohort_idx, mrr,
-       CASE WHEN prev_idx = month_idx - 1 THEN prev_active_mrr ELSE 0 END AS prev_mrr
-FROM nrr_tmp_lagged
+SELECT l.customer_id, l.month_idx, l.cohort_idx, l.mrr,
+       CASE WHEN l.prev_idx = l.month_idx - 1 THEN l.prev_active_mrr ELSE 0 END AS prev_mrr,
+       CASE WHEN l.prev_idx = l.month_idx - 1 THEN at1.mrr_at ELSE l.mrr END AS mrr_cc,
+       atc.mrr_at AS mrr_at_cohort
+FROM nrr_tmp_lagged l
+LEFT JOIN nrr_tmp_at at1
+  ON at1.customer_id = l.customer_id AND at1.month_idx = l.month_idx AND at1.base_idx = l.month_idx - 1
+LEFT JOIN nrr_tmp_at atc
+  ON atc.customer_id = l.customer_id AND atc.month_idx = l.month_idx AND atc.base_idx = l.cohort_idx
 UNION ALL
-SELECT l.customer_id, l.month_idx + 1, l.cohort_idx, 0, l.mrr
+SELECT l.customer_id, l.month_idx + 1, l.cohort_idx, 0, l.mrr, 0, 0
 FROM nrr_tmp_lagged l CROSS JOIN nrr_tmp_timeline t
 WHERE (l.next_idx IS NULL OR l.next_idx <> l.month_idx + 1)
   AND l.month_idx + 1 <= t.last_idx;
 
 CREATE TABLE nrr_tmp_movements AS
-SELECT customer_id, month_idx, cohort_idx, mrr, prev_mrr,
+SELECT customer_id, month_idx, cohort_idx, mrr, prev_mrr, mrr_cc, mrr_at_cohort,
        CASE WHEN mrr > 0 AND month_idx = cohort_idx THEN 'new'
             WHEN prev_mrr = 0 THEN 'reactivation'
             WHEN mrr = 0 THEN 'churn'
-            WHEN mrr > prev_mrr THEN 'expansion'
-            WHEN mrr < prev_mrr THEN 'contraction'
-            ELSE 'flat' END AS movement
+            WHEN mrr_cc > prev_mrr THEN 'expansion'
+            WHEN mrr_cc < prev_mrr THEN 'contraction'
+            ELSE 'flat' END AS movement,
+       CASE WHEN prev_mrr > 0 AND mrr > 0 AND month_idx <> cohort_idx THEN mrr - mrr_cc ELSE 0 END AS fx_mrr
 FROM nrr_tmp_cm;
 
 -- 5. Segments ---------------------------------------------------------------------
@@ -201,6 +238,7 @@ SELECT mv.customer_id,
        c.month AS cohort_month,
        CAST(CAST(mv.mrr AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr,
        CAST(CAST(mv.prev_mrr AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS prev_mrr,
+       CAST(CAST(mv.fx_mrr AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS fx_mrr,
        mv.movement
 FROM nrr_tmp_movements mv
 JOIN nrr_tmp_months m ON m.month_idx = mv.month_idx
@@ -223,9 +261,10 @@ SELECT month_idx, segment_name, segment_value,
        CAST(SUM(prev_mrr) AS BIGINT) AS mrr_start,
        CAST(SUM(CASE WHEN movement = 'new' THEN mrr ELSE 0 END) AS BIGINT) AS mrr_new,
        CAST(SUM(CASE WHEN movement = 'reactivation' THEN mrr ELSE 0 END) AS BIGINT) AS mrr_reactivation,
-       CAST(SUM(CASE WHEN movement = 'expansion' THEN mrr - prev_mrr ELSE 0 END) AS BIGINT) AS mrr_expansion,
-       CAST(SUM(CASE WHEN movement = 'contraction' THEN prev_mrr - mrr ELSE 0 END) AS BIGINT) AS mrr_contraction,
+       CAST(SUM(CASE WHEN movement = 'expansion' THEN mrr_cc - prev_mrr ELSE 0 END) AS BIGINT) AS mrr_expansion,
+       CAST(SUM(CASE WHEN movement = 'contraction' THEN prev_mrr - mrr_cc ELSE 0 END) AS BIGINT) AS mrr_contraction,
        CAST(SUM(CASE WHEN movement = 'churn' THEN prev_mrr ELSE 0 END) AS BIGINT) AS mrr_churn,
+       CAST(SUM(fx_mrr) AS BIGINT) AS mrr_fx,
        CAST(SUM(mrr) AS BIGINT) AS mrr_end
 FROM nrr_tmp_long
 GROUP BY month_idx, segment_name, segment_value;
@@ -245,30 +284,38 @@ SELECT m.month, k.segment_name, k.segment_value,
        CAST(CAST(COALESCE(b.mrr_expansion, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr_expansion,
        CAST(CAST(COALESCE(b.mrr_contraction, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr_contraction,
        CAST(CAST(COALESCE(b.mrr_churn, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr_churn,
+       CAST(CAST(COALESCE(b.mrr_fx, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr_fx,
        CAST(CAST(COALESCE(b.mrr_end, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr_end,
        CASE WHEN b.mrr_start > 0
             THEN CAST(b.mrr_start + b.mrr_expansion - b.mrr_contraction - b.mrr_churn AS DOUBLE) / CAST(b.mrr_start AS DOUBLE)
        END AS nrr,
        CASE WHEN b.mrr_start > 0
             THEN CAST(b.mrr_start - b.mrr_contraction - b.mrr_churn AS DOUBLE) / CAST(b.mrr_start AS DOUBLE)
-       END AS grr
+       END AS grr,
+       CASE WHEN b.mrr_start > 0
+            THEN CAST(b.mrr_start + b.mrr_expansion - b.mrr_contraction - b.mrr_churn + b.mrr_fx AS DOUBLE)
+                 / CAST(b.mrr_start AS DOUBLE)
+       END AS nrr_with_fx
 FROM nrr_tmp_months m
 JOIN nrr_tmp_keys k ON m.month_idx >= k.first_idx
 LEFT JOIN nrr_tmp_bridge b
   ON b.month_idx = m.month_idx AND b.segment_name = k.segment_name AND b.segment_value = k.segment_value;
 
 -- 8. nrr_summary: trailing windows of 1, 3 and 12 months ---------------------------
--- Base = customers active at M-w. Each one's net change from M-w to M is expansion,
--- contraction or churn.
+-- Base = customers active at M-w. Each one's net change from M-w to M, at M-w's
+-- rates (cur_cc), is expansion, contraction or churn; the rest is its FX impact.
 CREATE TABLE nrr_tmp_windows AS
 SELECT 1 AS w UNION ALL SELECT 3 UNION ALL SELECT 12;
 
 CREATE TABLE nrr_tmp_window_pairs AS
-SELECT b.customer_id, b.month_idx + w.w AS month_idx, w.w, b.mrr AS base, COALESCE(c.mrr, 0) AS cur
+SELECT b.customer_id, b.month_idx + w.w AS month_idx, w.w, b.mrr AS base, COALESCE(c.mrr, 0) AS cur,
+       COALESCE(a.mrr_at, 0) AS cur_cc
 FROM nrr_tmp_active b
 CROSS JOIN nrr_tmp_windows w
 CROSS JOIN nrr_tmp_timeline t
 LEFT JOIN nrr_tmp_active c ON c.customer_id = b.customer_id AND c.month_idx = b.month_idx + w.w
+LEFT JOIN nrr_tmp_at a
+  ON a.customer_id = b.customer_id AND a.month_idx = b.month_idx + w.w AND a.base_idx = b.month_idx
 WHERE b.month_idx + w.w <= t.last_idx;
 
 CREATE TABLE nrr_tmp_window_sums AS
@@ -276,11 +323,12 @@ SELECT p.month_idx, p.w, g.segment_name, g.segment_value,
        CAST(COUNT(*) AS BIGINT) AS base_customers,
        CAST(SUM(CASE WHEN p.cur > 0 THEN 1 ELSE 0 END) AS BIGINT) AS retained_customers,
        CAST(SUM(p.base) AS BIGINT) AS base_mrr,
-       CAST(SUM(CASE WHEN p.cur > p.base THEN p.cur - p.base ELSE 0 END) AS BIGINT) AS expansion_mrr,
-       CAST(SUM(CASE WHEN p.cur > 0 AND p.cur < p.base THEN p.base - p.cur ELSE 0 END) AS BIGINT) AS contraction_mrr,
+       CAST(SUM(CASE WHEN p.cur > 0 AND p.cur_cc > p.base THEN p.cur_cc - p.base ELSE 0 END) AS BIGINT) AS expansion_mrr,
+       CAST(SUM(CASE WHEN p.cur > 0 AND p.cur_cc < p.base THEN p.base - p.cur_cc ELSE 0 END) AS BIGINT) AS contraction_mrr,
        CAST(SUM(CASE WHEN p.cur = 0 THEN p.base ELSE 0 END) AS BIGINT) AS churn_mrr,
-       CAST(SUM(p.cur) AS BIGINT) AS retained_mrr,
-       CAST(SUM(CASE WHEN p.cur < p.base THEN p.cur ELSE p.base END) AS BIGINT) AS gross_retained_mrr
+       CAST(SUM(CASE WHEN p.cur > 0 THEN p.cur - p.cur_cc ELSE 0 END) AS BIGINT) AS fx_mrr,
+       CAST(SUM(CASE WHEN p.cur > 0 THEN p.cur_cc ELSE 0 END) AS BIGINT) AS retained_mrr,
+       CAST(SUM(CASE WHEN p.cur = 0 THEN 0 WHEN p.cur_cc < p.base THEN p.cur_cc ELSE p.base END) AS BIGINT) AS gross_retained_mrr
 FROM nrr_tmp_window_pairs p JOIN nrr_tmp_member g ON g.customer_id = p.customer_id
 GROUP BY p.month_idx, p.w, g.segment_name, g.segment_value;
 
@@ -292,10 +340,12 @@ SELECT m.month, CAST(w.w AS BIGINT) AS window_months, k.segment_name, k.segment_
        CAST(CAST(COALESCE(s.expansion_mrr, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS expansion_mrr,
        CAST(CAST(COALESCE(s.contraction_mrr, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS contraction_mrr,
        CAST(CAST(COALESCE(s.churn_mrr, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS churn_mrr,
+       CAST(CAST(COALESCE(s.fx_mrr, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS fx_mrr,
        CAST(CAST(COALESCE(s.retained_mrr, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS retained_mrr,
        CAST(CAST(COALESCE(s.gross_retained_mrr, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS gross_retained_mrr,
        CASE WHEN s.base_mrr > 0 THEN CAST(s.retained_mrr AS DOUBLE) / CAST(s.base_mrr AS DOUBLE) END AS nrr,
-       CASE WHEN s.base_mrr > 0 THEN CAST(s.gross_retained_mrr AS DOUBLE) / CAST(s.base_mrr AS DOUBLE) END AS grr
+       CASE WHEN s.base_mrr > 0 THEN CAST(s.gross_retained_mrr AS DOUBLE) / CAST(s.base_mrr AS DOUBLE) END AS grr,
+       CASE WHEN s.base_mrr > 0 THEN CAST(s.retained_mrr + s.fx_mrr AS DOUBLE) / CAST(s.base_mrr AS DOUBLE) END AS nrr_with_fx
 FROM nrr_tmp_months m
 CROSS JOIN nrr_tmp_windows w
 CROSS JOIN nrr_tmp_timeline t
@@ -307,7 +357,8 @@ WHERE m.month_idx - w.w >= t.first_idx
 
 -- 9. cohort_matrix --------------------------------------------------------------
 -- A cohort is the customers whose first active month is c. Each one is followed from
--- c to the as-of month.
+-- c to the as-of month; nrr and grr value every month at c's rates, nrr_with_fx at
+-- actual rates.
 CREATE TABLE nrr_tmp_cohort_customers AS
 SELECT customer_id, cohort_idx, mrr AS cohort_mrr
 FROM nrr_tmp_movements
@@ -324,11 +375,13 @@ CREATE TABLE nrr_tmp_cohort_sums AS
 SELECT l.cohort_idx, l.month_idx, l.segment_name, l.segment_value,
        CAST(SUM(CASE WHEN l.mrr > 0 THEN 1 ELSE 0 END) AS BIGINT) AS active_customers,
        CAST(SUM(l.mrr) AS BIGINT) AS mrr,
-       CAST(SUM(CASE WHEN l.movement = 'expansion' THEN l.mrr - l.prev_mrr ELSE 0 END) AS BIGINT) AS mrr_expansion,
-       CAST(SUM(CASE WHEN l.movement = 'contraction' THEN l.prev_mrr - l.mrr ELSE 0 END) AS BIGINT) AS mrr_contraction,
+       CAST(SUM(CASE WHEN l.movement = 'expansion' THEN l.mrr_cc - l.prev_mrr ELSE 0 END) AS BIGINT) AS mrr_expansion,
+       CAST(SUM(CASE WHEN l.movement = 'contraction' THEN l.prev_mrr - l.mrr_cc ELSE 0 END) AS BIGINT) AS mrr_contraction,
        CAST(SUM(CASE WHEN l.movement = 'churn' THEN l.prev_mrr ELSE 0 END) AS BIGINT) AS mrr_churn,
        CAST(SUM(CASE WHEN l.movement = 'reactivation' THEN l.mrr ELSE 0 END) AS BIGINT) AS mrr_reactivation,
-       CAST(SUM(CASE WHEN l.mrr < c.cohort_mrr THEN l.mrr ELSE c.cohort_mrr END) AS BIGINT) AS gross_mrr
+       CAST(SUM(l.fx_mrr) AS BIGINT) AS mrr_fx,
+       CAST(SUM(l.mrr_at_cohort) AS BIGINT) AS cc_mrr,
+       CAST(SUM(CASE WHEN l.mrr_at_cohort < c.cohort_mrr THEN l.mrr_at_cohort ELSE c.cohort_mrr END) AS BIGINT) AS gross_mrr
 FROM nrr_tmp_long l JOIN nrr_tmp_cohort_customers c ON c.customer_id = l.customer_id
 GROUP BY l.cohort_idx, l.month_idx, l.segment_name, l.segment_value;
 
@@ -345,10 +398,12 @@ SELECT cm.month AS cohort_month,
        CAST(CAST(COALESCE(s.mrr_contraction, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr_contraction,
        CAST(CAST(COALESCE(s.mrr_churn, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr_churn,
        CAST(CAST(COALESCE(s.mrr_reactivation, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr_reactivation,
-       CASE WHEN z.cohort_mrr > 0 THEN CAST(COALESCE(s.mrr, 0) AS DOUBLE) / CAST(z.cohort_mrr AS DOUBLE) END AS nrr,
+       CAST(CAST(COALESCE(s.mrr_fx, 0) AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr_fx,
+       CASE WHEN z.cohort_mrr > 0 THEN CAST(COALESCE(s.cc_mrr, 0) AS DOUBLE) / CAST(z.cohort_mrr AS DOUBLE) END AS nrr,
        CASE WHEN z.cohort_mrr > 0 THEN CAST(COALESCE(s.gross_mrr, 0) AS DOUBLE) / CAST(z.cohort_mrr AS DOUBLE) END AS grr,
        CASE WHEN z.cohort_customers > 0
-            THEN CAST(COALESCE(s.active_customers, 0) AS DOUBLE) / CAST(z.cohort_customers AS DOUBLE) END AS logo_retention
+            THEN CAST(COALESCE(s.active_customers, 0) AS DOUBLE) / CAST(z.cohort_customers AS DOUBLE) END AS logo_retention,
+       CASE WHEN z.cohort_mrr > 0 THEN CAST(COALESCE(s.mrr, 0) AS DOUBLE) / CAST(z.cohort_mrr AS DOUBLE) END AS nrr_with_fx
 FROM nrr_tmp_cohort_sizes z
 JOIN nrr_tmp_months cm ON cm.month_idx = z.cohort_idx
 JOIN nrr_tmp_months m ON m.month_idx >= z.cohort_idx
@@ -409,6 +464,9 @@ DROP TABLE nrr_tmp_months;
 DROP TABLE nrr_tmp_fx;
 DROP TABLE nrr_tmp_sub_months;
 DROP TABLE nrr_tmp_active;
+DROP TABLE nrr_tmp_cohort_of;
+DROP TABLE nrr_tmp_base_pairs;
+DROP TABLE nrr_tmp_at;
 DROP TABLE nrr_tmp_lagged;
 DROP TABLE nrr_tmp_cm;
 DROP TABLE nrr_tmp_movements;

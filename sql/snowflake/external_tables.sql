@@ -18,6 +18,7 @@ CREATE OR REPLACE EXTERNAL TABLE customer_months (
   cohort_month DATE AS (VALUE:cohort_month::DATE),
   mrr NUMBER(18,2) AS (VALUE:mrr::NUMBER(18,2)),
   prev_mrr NUMBER(18,2) AS (VALUE:prev_mrr::NUMBER(18,2)),
+  fx_mrr NUMBER(18,2) AS (VALUE:fx_mrr::NUMBER(18,2)),
   movement VARCHAR AS (VALUE:movement::VARCHAR),
   -- segment columns: one per --segment-by column of the run (here plan, region)
   plan VARCHAR AS (VALUE:plan::VARCHAR),
@@ -46,9 +47,11 @@ CREATE OR REPLACE EXTERNAL TABLE mrr_movements (
   mrr_expansion NUMBER(18,2) AS (VALUE:mrr_expansion::NUMBER(18,2)),
   mrr_contraction NUMBER(18,2) AS (VALUE:mrr_contraction::NUMBER(18,2)),
   mrr_churn NUMBER(18,2) AS (VALUE:mrr_churn::NUMBER(18,2)),
+  mrr_fx NUMBER(18,2) AS (VALUE:mrr_fx::NUMBER(18,2)),
   mrr_end NUMBER(18,2) AS (VALUE:mrr_end::NUMBER(18,2)),
   nrr FLOAT AS (VALUE:nrr::FLOAT),
-  grr FLOAT AS (VALUE:grr::FLOAT)
+  grr FLOAT AS (VALUE:grr::FLOAT),
+  nrr_with_fx FLOAT AS (VALUE:nrr_with_fx::FLOAT)
 )
 PARTITION BY (month)
 LOCATION = &nrr_stage/mrr_movements/
@@ -67,10 +70,12 @@ CREATE OR REPLACE EXTERNAL TABLE nrr_summary (
   expansion_mrr NUMBER(18,2) AS (VALUE:expansion_mrr::NUMBER(18,2)),
   contraction_mrr NUMBER(18,2) AS (VALUE:contraction_mrr::NUMBER(18,2)),
   churn_mrr NUMBER(18,2) AS (VALUE:churn_mrr::NUMBER(18,2)),
+  fx_mrr NUMBER(18,2) AS (VALUE:fx_mrr::NUMBER(18,2)),
   retained_mrr NUMBER(18,2) AS (VALUE:retained_mrr::NUMBER(18,2)),
   gross_retained_mrr NUMBER(18,2) AS (VALUE:gross_retained_mrr::NUMBER(18,2)),
   nrr FLOAT AS (VALUE:nrr::FLOAT),
-  grr FLOAT AS (VALUE:grr::FLOAT)
+  grr FLOAT AS (VALUE:grr::FLOAT),
+  nrr_with_fx FLOAT AS (VALUE:nrr_with_fx::FLOAT)
 )
 PARTITION BY (month)
 LOCATION = &nrr_stage/nrr_summary/
@@ -92,9 +97,11 @@ CREATE OR REPLACE EXTERNAL TABLE cohort_matrix (
   mrr_contraction NUMBER(18,2) AS (VALUE:mrr_contraction::NUMBER(18,2)),
   mrr_churn NUMBER(18,2) AS (VALUE:mrr_churn::NUMBER(18,2)),
   mrr_reactivation NUMBER(18,2) AS (VALUE:mrr_reactivation::NUMBER(18,2)),
+  mrr_fx NUMBER(18,2) AS (VALUE:mrr_fx::NUMBER(18,2)),
   nrr FLOAT AS (VALUE:nrr::FLOAT),
   grr FLOAT AS (VALUE:grr::FLOAT),
-  logo_retention FLOAT AS (VALUE:logo_retention::FLOAT)
+  logo_retention FLOAT AS (VALUE:logo_retention::FLOAT),
+  nrr_with_fx FLOAT AS (VALUE:nrr_with_fx::FLOAT)
 )
 PARTITION BY (month)
 LOCATION = &nrr_stage/cohort_matrix/

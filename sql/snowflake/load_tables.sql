@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS customer_months (
   cohort_month DATE,
   mrr NUMBER(18,2),
   prev_mrr NUMBER(18,2),
+  fx_mrr NUMBER(18,2),
   movement VARCHAR,
   -- segment columns: one per --segment-by column of the run (here plan, region)
   plan VARCHAR,
@@ -35,6 +36,7 @@ FROM (
     $1:cohort_month::DATE,
     $1:mrr::NUMBER(18,2),
     $1:prev_mrr::NUMBER(18,2),
+    $1:fx_mrr::NUMBER(18,2),
     $1:movement::VARCHAR,
     $1:plan::VARCHAR,
     $1:region::VARCHAR
@@ -61,9 +63,11 @@ CREATE TABLE IF NOT EXISTS mrr_movements (
   mrr_expansion NUMBER(18,2),
   mrr_contraction NUMBER(18,2),
   mrr_churn NUMBER(18,2),
+  mrr_fx NUMBER(18,2),
   mrr_end NUMBER(18,2),
   nrr FLOAT,
-  grr FLOAT
+  grr FLOAT,
+  nrr_with_fx FLOAT
 );
 
 TRUNCATE TABLE mrr_movements;
@@ -86,9 +90,11 @@ FROM (
     $1:mrr_expansion::NUMBER(18,2),
     $1:mrr_contraction::NUMBER(18,2),
     $1:mrr_churn::NUMBER(18,2),
+    $1:mrr_fx::NUMBER(18,2),
     $1:mrr_end::NUMBER(18,2),
     $1:nrr::FLOAT,
-    $1:grr::FLOAT
+    $1:grr::FLOAT,
+    $1:nrr_with_fx::FLOAT
   FROM &nrr_stage/mrr_movements/
 )
 FILE_FORMAT = (TYPE = PARQUET)
@@ -106,10 +112,12 @@ CREATE TABLE IF NOT EXISTS nrr_summary (
   expansion_mrr NUMBER(18,2),
   contraction_mrr NUMBER(18,2),
   churn_mrr NUMBER(18,2),
+  fx_mrr NUMBER(18,2),
   retained_mrr NUMBER(18,2),
   gross_retained_mrr NUMBER(18,2),
   nrr FLOAT,
-  grr FLOAT
+  grr FLOAT,
+  nrr_with_fx FLOAT
 );
 
 TRUNCATE TABLE nrr_summary;
@@ -126,10 +134,12 @@ FROM (
     $1:expansion_mrr::NUMBER(18,2),
     $1:contraction_mrr::NUMBER(18,2),
     $1:churn_mrr::NUMBER(18,2),
+    $1:fx_mrr::NUMBER(18,2),
     $1:retained_mrr::NUMBER(18,2),
     $1:gross_retained_mrr::NUMBER(18,2),
     $1:nrr::FLOAT,
-    $1:grr::FLOAT
+    $1:grr::FLOAT,
+    $1:nrr_with_fx::FLOAT
   FROM &nrr_stage/nrr_summary/
 )
 FILE_FORMAT = (TYPE = PARQUET)
@@ -150,9 +160,11 @@ CREATE TABLE IF NOT EXISTS cohort_matrix (
   mrr_contraction NUMBER(18,2),
   mrr_churn NUMBER(18,2),
   mrr_reactivation NUMBER(18,2),
+  mrr_fx NUMBER(18,2),
   nrr FLOAT,
   grr FLOAT,
-  logo_retention FLOAT
+  logo_retention FLOAT,
+  nrr_with_fx FLOAT
 );
 
 TRUNCATE TABLE cohort_matrix;
@@ -172,9 +184,11 @@ FROM (
     $1:mrr_contraction::NUMBER(18,2),
     $1:mrr_churn::NUMBER(18,2),
     $1:mrr_reactivation::NUMBER(18,2),
+    $1:mrr_fx::NUMBER(18,2),
     $1:nrr::FLOAT,
     $1:grr::FLOAT,
-    $1:logo_retention::FLOAT
+    $1:logo_retention::FLOAT,
+    $1:nrr_with_fx::FLOAT
   FROM &nrr_stage/cohort_matrix/
 )
 FILE_FORMAT = (TYPE = PARQUET)

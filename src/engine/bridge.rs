@@ -2,10 +2,11 @@
 //! key, with the checks that every bridge reconciles and every segment sums
 //! to the totals.
 //!
-//! Rule (docs/METRICS.md, "Monthly bridge"): start, new, reactivation,
-//! expansion, contraction, churn and end are sums over the month's
-//! customer_months rows ([`super::movements`]); nrr and grr are the textbook
-//! ratios ([`super::ratios`]).
+//! Rule (docs/METRICS.md, "Monthly bridge" and "Constant currency"): start,
+//! new, reactivation, expansion, contraction, churn, fx and end are sums over
+//! the month's customer_months rows ([`super::movements`]); nrr and grr are
+//! the textbook ratios at constant currency, nrr_with_fx the ratio at actual
+//! rates ([`super::ratios`]).
 
 use polars::prelude::*;
 
@@ -14,12 +15,12 @@ use super::keys::{key_columns, Keys};
 use super::ledger::Ledger;
 use super::month_close::Timeline;
 use super::movements::{Movement, MovementRow};
-use super::ratios::{grr, nrr};
+use super::ratios::{grr, nrr, nrr_with_fx};
 use crate::tables::{MONTH, SEGMENT_NAME, SEGMENT_VALUE};
 use crate::{Error, Month, Result};
 
-/// Additive columns of mrr_movements, in order: 7 counts, then 7 money columns.
-pub const BRIDGE_COLUMNS: [&str; 14] = [
+/// Additive columns of mrr_movements, in order: 7 counts, then 8 money columns.
+pub const BRIDGE_COLUMNS: [&str; 15] = [
     "customers_start",
     "customers_end",
     "customers_new",
@@ -33,6 +34,7 @@ pub const BRIDGE_COLUMNS: [&str; 14] = [
     "mrr_expansion",
     "mrr_contraction",
     "mrr_churn",
+    "mrr_fx",
     "mrr_end",
 ];
 
@@ -42,13 +44,15 @@ const REACTIVATION: usize = 9;
 const EXPANSION: usize = 10;
 const CONTRACTION: usize = 11;
 const CHURN: usize = 12;
-const END: usize = 13;
+const FX: usize = 13;
+const END: usize = 14;
 
 /// One ledger row's contribution to the bridge, in [`BRIDGE_COLUMNS`] order.
-fn contribution(row: &MovementRow) -> [i64; 14] {
+fn contribution(row: &MovementRow) -> [i64; 15] {
     let MovementRow {
         prev, mrr, movement, ..
     } = *row;
+    let cc = row.mrr_cc();
     let is = |m: Movement| i64::from(movement == m);
     let amount = |m: Movement, v: i64| if movement == m { v } else { 0 };
     [
@@ -62,9 +66,10 @@ fn contribution(row: &MovementRow) -> [i64; 14] {
         prev,
         amount(Movement::New, mrr),
         amount(Movement::Reactivation, mrr),
-        amount(Movement::Expansion, mrr - prev),
-        amount(Movement::Contraction, prev - mrr),
+        amount(Movement::Expansion, cc - prev),
+        amount(Movement::Contraction, prev - cc),
         amount(Movement::Churn, prev),
+        row.fx(),
         mrr,
     ]
 }
@@ -82,7 +87,7 @@ pub struct Bridge {
 /// reconcile or a segment does not sum to the totals (a bug, never data).
 pub fn build(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<Bridge> {
     let first = timeline.first.0;
-    let mut sums = Sums::<14>::new(timeline.len(), keys.len());
+    let mut sums = Sums::<15>::new(timeline.len(), keys.len());
     let mut ks = Vec::new();
     for c in 0..ledger.customers() {
         keys.of(ledger, c, &mut ks);
@@ -115,6 +120,10 @@ pub fn build(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<Bridge>
         )
     });
     let grr = ratio(&|i| grr(values[START][i], values[CONTRACTION][i], values[CHURN][i]));
+    let with_fx = ratio(&|i| {
+        let v = |c: usize| values[c][i];
+        nrr_with_fx(v(START), v(EXPANSION), v(CONTRACTION), v(CHURN), v(FX))
+    });
     let (names, vals) = key_columns(keys, rows.iter().map(|(_, k)| *k));
     let mut columns = vec![
         Column::new(MONTH.into(), month_col),
@@ -124,6 +133,7 @@ pub fn build(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<Bridge>
     columns.extend(accumulate::columns(&BRIDGE_COLUMNS, values));
     columns.push(Column::new("nrr".into(), nrr));
     columns.push(Column::new("grr".into(), grr));
+    columns.push(Column::new("nrr_with_fx".into(), with_fx));
     Ok(Bridge {
         table: DataFrame::new_infer_height(columns)?,
         segment_sums_checked,
@@ -131,15 +141,15 @@ pub fn build(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<Bridge>
 }
 
 /// Checks every (month, key) bridge — end = start + new + reactivation +
-/// expansion − contraction − churn — and that each segment column's values
-/// add up to the totals. Returns the (month, segment column) pairs checked.
-fn reconcile(sums: &Sums<14>, keys: &Keys, timeline: Timeline) -> Result<usize> {
+/// expansion − contraction − churn + fx — and that each segment column's
+/// values add up to the totals. Returns the (month, segment column) pairs checked.
+fn reconcile(sums: &Sums<15>, keys: &Keys, timeline: Timeline) -> Result<usize> {
     let mut checked = 0;
     for m in 0..timeline.len() {
         let month = timeline.first.plus(m as i32);
         for k in 0..keys.len() {
             let v = sums.get(m, k).map(i128::from);
-            let end = v[START] + v[NEW] + v[REACTIVATION] + v[EXPANSION] - v[CONTRACTION] - v[CHURN];
+            let end = v[START] + v[NEW] + v[REACTIVATION] + v[EXPANSION] - v[CONTRACTION] - v[CHURN] + v[FX];
             if end != v[END] {
                 return Err(Error::Invariant(format!(
                     "the {month} bridge of {}={} does not reconcile: {end} ≠ {}",
@@ -151,7 +161,7 @@ fn reconcile(sums: &Sums<14>, keys: &Keys, timeline: Timeline) -> Result<usize> 
             if !segment.clone().any(|k| keys.first[k] <= month.0) {
                 continue;
             }
-            let mut total = [0_i128; 14];
+            let mut total = [0_i128; 15];
             for k in segment.clone() {
                 for (t, v) in total.iter_mut().zip(sums.get(m, k)) {
                     *t += i128::from(*v);
@@ -178,6 +188,7 @@ mod tests {
             month,
             mrr,
             prev,
+            at: [mrr; 4],
             movement,
         }
     }
@@ -186,11 +197,15 @@ mod tests {
     fn each_movement_lands_in_its_column() {
         let c = contribution(&row(1, 500, 700, Movement::Expansion));
         assert_eq!(c[..7], [1, 1, 0, 0, 1, 0, 0]);
-        assert_eq!(c[7..], [500, 0, 0, 200, 0, 0, 700]);
+        assert_eq!(c[7..], [500, 0, 0, 200, 0, 0, 0, 700]);
         let c = contribution(&row(2, 700, 0, Movement::Churn));
         assert_eq!(c[..7], [1, 0, 0, 0, 0, 0, 1]);
-        assert_eq!(c[7..], [700, 0, 0, 0, 0, 700, 0]);
+        assert_eq!(c[7..], [700, 0, 0, 0, 0, 700, 0, 0]);
         let c = contribution(&row(0, 0, 100, Movement::New));
-        assert_eq!(c[7..], [0, 100, 0, 0, 0, 0, 100]);
+        assert_eq!(c[7..], [0, 100, 0, 0, 0, 0, 0, 100]);
+        // Worth 120.00 at this month's rates, 110.00 at last month's: flat, FX 10.00.
+        let mut flat = row(1, 11_000, 12_000, Movement::Flat);
+        flat.at[0] = 11_000;
+        assert_eq!(contribution(&flat)[7..], [11_000, 0, 0, 0, 0, 0, 1_000, 12_000]);
     }
 }

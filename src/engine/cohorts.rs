@@ -3,9 +3,12 @@
 //! Rule (docs/METRICS.md, "Cohorts"): a customer's cohort is its first month
 //! with MRR > 0. For cohort c and month M = c + k: cohort_customers and
 //! cohort_mrr are counted at c; active_customers and mrr at M; the movement
-//! columns are M's movements of the cohort's customers; nrr = mrr /
-//! cohort_mrr; grr = Σ min(MRR(M), MRR(c)) / cohort_mrr; logo_retention =
-//! active_customers / cohort_customers. Month 0 always has nrr = grr = 1.
+//! columns are M's movements of the cohort's customers (constant-currency
+//! rule, plus mrr_fx); at the cohort month's rates ("Constant currency"),
+//! nrr = Σ MRR_at(M, c) / cohort_mrr and grr = Σ min(MRR_at(M, c), MRR(c)) /
+//! cohort_mrr; nrr_with_fx = mrr / cohort_mrr at actual rates;
+//! logo_retention = active_customers / cohort_customers. Month 0 always has
+//! nrr = grr = 1.
 
 use polars::prelude::*;
 
@@ -13,19 +16,21 @@ use super::accumulate::{self, Sums};
 use super::keys::{key_columns, Keys};
 use super::ledger::Ledger;
 use super::month_close::Timeline;
-use super::movements::Movement;
+use super::movements::{Movement, AT_COHORT};
 use super::ratios::ratio;
 use crate::tables::{wide_column, COHORT_MONTH, MONTH, MONTHS_SINCE_COHORT, MRR, SEGMENT_NAME, SEGMENT_VALUE};
 use crate::{Error, Month, Result};
 
-/// Sums per (cohort, month, key), plus gross MRR (Σ min(MRR(M), MRR(c))) last.
-const SUM_COLUMNS: [&str; 6] = [
+/// Sums per (cohort, month, key) published as they are; the sums behind
+/// nrr and grr (Σ MRR_at(c, M, C) and Σ min(MRR_at(c, M, C), MRR(c, C))) follow.
+const SUM_COLUMNS: [&str; 7] = [
     "active_customers",
     MRR,
     "mrr_expansion",
     "mrr_contraction",
     "mrr_churn",
     "mrr_reactivation",
+    "mrr_fx",
 ];
 
 /// The cohort_matrix table (working types): for every (cohort, key) with
@@ -37,23 +42,26 @@ pub fn matrix(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFr
     };
     // Cohort size (customers, MRR) per cohort; sums per cohort × months + month.
     let mut sizes = Sums::<2>::new(months, keys.len());
-    let mut sums = Sums::<7>::new(months * months, keys.len());
+    let mut sums = Sums::<9>::new(months * months, keys.len());
     let mut ks = Vec::new();
     for c in 0..ledger.customers() {
         keys.of(ledger, c, &mut ks);
         let (cohort, cohort_mrr) = ((ledger.cohort[c] - first) as usize, ledger.cohort_mrr[c]);
         sizes.add(cohort, &ks, &[1, cohort_mrr]).map_err(|_| overflow(cohort))?;
         for row in ledger.rows_of(c) {
-            let (mrr, prev, movement) = (row.mrr, row.prev, row.movement);
+            let (mrr, prev, cc, movement) = (row.mrr, row.prev, row.mrr_cc(), row.movement);
             let amount = |m: Movement, v: i64| if movement == m { v } else { 0 };
+            let at_cohort = row.at[AT_COHORT];
             let add = [
                 i64::from(mrr > 0),
                 mrr,
-                amount(Movement::Expansion, mrr - prev),
-                amount(Movement::Contraction, prev - mrr),
+                amount(Movement::Expansion, cc - prev),
+                amount(Movement::Contraction, prev - cc),
                 amount(Movement::Churn, prev),
                 amount(Movement::Reactivation, mrr),
-                mrr.min(cohort_mrr),
+                row.fx(),
+                at_cohort,
+                at_cohort.min(cohort_mrr),
             ];
             let m = (row.month - first) as usize;
             sums.add(cohort * months + m, &ks, &add).map_err(|_| overflow(cohort))?;
@@ -75,9 +83,11 @@ pub fn matrix(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFr
     let [customers_col, cohort_mrr_col] = sizes.emit(&size_rows);
     let values = sums.emit(&rows);
     let n = rows.len();
-    let nrr: Vec<Option<f64>> = (0..n).map(|i| ratio(values[1][i], cohort_mrr_col[i])).collect();
-    let grr: Vec<Option<f64>> = (0..n).map(|i| ratio(values[6][i], cohort_mrr_col[i])).collect();
-    let logo: Vec<Option<f64>> = (0..n).map(|i| ratio(values[0][i], customers_col[i])).collect();
+    let [active, mrr, expansion, contraction, churn, reactivation, fx, cc, gross] = values;
+    let nrr: Vec<Option<f64>> = (0..n).map(|i| ratio(cc[i], cohort_mrr_col[i])).collect();
+    let grr: Vec<Option<f64>> = (0..n).map(|i| ratio(gross[i], cohort_mrr_col[i])).collect();
+    let logo: Vec<Option<f64>> = (0..n).map(|i| ratio(active[i], customers_col[i])).collect();
+    let with_fx: Vec<Option<f64>> = (0..n).map(|i| ratio(mrr[i], cohort_mrr_col[i])).collect();
     let (names, vals) = key_columns(keys, rows.iter().map(|(_, k)| *k));
     let mut columns = vec![
         Column::new(COHORT_MONTH.into(), cohort_col),
@@ -88,14 +98,14 @@ pub fn matrix(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFr
         Column::new("cohort_customers".into(), customers_col),
         Column::new("cohort_mrr".into(), cohort_mrr_col),
     ];
-    let [active, mrr, expansion, contraction, churn, reactivation, _gross] = values;
     columns.extend(accumulate::columns(
         &SUM_COLUMNS,
-        [active, mrr, expansion, contraction, churn, reactivation],
+        [active, mrr, expansion, contraction, churn, reactivation, fx],
     ));
     columns.push(Column::new("nrr".into(), nrr));
     columns.push(Column::new("grr".into(), grr));
     columns.push(Column::new("logo_retention".into(), logo));
+    columns.push(Column::new("nrr_with_fx".into(), with_fx));
     Ok(DataFrame::new_infer_height(columns)?)
 }
 

@@ -274,35 +274,135 @@ pub fn exact_decimals(values: &Series) -> Result<Vec<std::result::Result<Decimal
     })
 }
 
-/// (month, currency) of the previous row, with its currency code and rate.
-type Decided<'a> = (Option<i32>, Option<&'a str>, usize, Option<Decimal>);
+/// (month, raw currency) of the previous row, with its currency code and rate.
+type Decided<'a> = (Option<i32>, Option<&'a str>, u16, Option<Decimal>);
+
+/// The counted rows' amounts and currencies, kept to convert them again at
+/// another month's rates (constant currency, docs/METRICS.md section 2a).
+pub struct Money {
+    /// Upper-cased currency codes, index = code.
+    names: Vec<String>,
+    /// The code of each row.
+    codes: Vec<u16>,
+    /// The reporting currency's code, if any row uses it.
+    reporting: Option<u16>,
+    /// Every rate by (month, code); the reporting currency is not here (it is 1).
+    rates: PlHashMap<(i32, u16), Decimal>,
+    /// The amounts (`Float64`, `Decimal` or `Int64`), in one chunk.
+    amounts: Series,
+}
+
+/// Why a row has no amount at a base month's rates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AtError {
+    /// The currency has no rate in the base month.
+    NoRate(String),
+    /// The product does not fit 64-bit cents.
+    TooLarge,
+}
+
+/// A [`Money`] with its amounts borrowed as slices, for row-by-row use.
+pub struct MoneyView<'a> {
+    money: &'a Money,
+    amounts: Amounts<'a>,
+}
+
+enum Amounts<'a> {
+    Float(&'a [f64]),
+    Decimal(&'a [i128], u32),
+    Int(&'a [i64]),
+}
+
+impl Money {
+    /// Borrows the amounts as slices.
+    pub fn view(&self) -> Result<MoneyView<'_>> {
+        let amounts = match self.amounts.dtype() {
+            DataType::Decimal(_, scale) => {
+                Amounts::Decimal(self.amounts.decimal()?.physical().cont_slice()?, *scale as u32)
+            }
+            DataType::Float64 => Amounts::Float(self.amounts.f64()?.cont_slice()?),
+            DataType::Int64 => Amounts::Int(self.amounts.i64()?.cont_slice()?),
+            other => return Err(Error::Invariant(format!("amounts kept as {other}"))),
+        };
+        Ok(MoneyView { money: self, amounts })
+    }
+}
+
+impl MoneyView<'_> {
+    /// Whether row `row` is in the reporting currency (worth the same at every month's rates).
+    pub fn is_reporting(&self, row: usize) -> bool {
+        Some(self.money.codes[row]) == self.money.reporting
+    }
+
+    /// Row `row`'s amount at the rates of month `base`, rounded to cents.
+    pub fn cents_at(&self, row: usize, base: i32) -> std::result::Result<i64, AtError> {
+        let code = self.money.codes[row];
+        let rate = if Some(code) == self.money.reporting {
+            Decimal::ONE
+        } else {
+            *self
+                .money
+                .rates
+                .get(&(base, code))
+                .ok_or_else(|| AtError::NoRate(self.money.names[code as usize].clone()))?
+        };
+        let amount = match self.amounts {
+            Amounts::Float(v) => Decimal::from_f64(v[row]).ok_or(AtError::TooLarge)?,
+            Amounts::Decimal(v, scale) => Decimal { units: v[row], scale },
+            Amounts::Int(v) => Decimal {
+                units: v[row].into(),
+                scale: 0,
+            },
+        };
+        amount.times_rate_in_cents(rate).ok_or(AtError::TooLarge)
+    }
+}
 
 /// Reporting-currency cents of each counted close row (columns [`MONTH`],
-/// [`CURRENCY`], [`MRR`]): its amount at that month's rate. The reporting
-/// currency converts at exactly 1; any other currency needs a rate.
-pub fn row_cents(rows: &DataFrame, fx: Option<&FxRates>, reporting: &str, sources: &Sources) -> Result<Int64Chunked> {
+/// [`CURRENCY`], [`MRR`]): its amount at that month's rate, and the rows'
+/// [`Money`] for conversions at other months' rates. The reporting currency
+/// converts at exactly 1; any other currency needs a rate for its month.
+pub fn row_cents(
+    rows: &DataFrame,
+    fx: Option<&FxRates>,
+    reporting: &str,
+    sources: &Sources,
+) -> Result<(Int64Chunked, Money)> {
     let months = rows.column(MONTH)?.i32()?;
     let currencies = rows.column(CURRENCY)?.str()?;
     // Few distinct currencies and months: decide each pair once, and reuse
     // the decision while consecutive rows repeat it.
-    let mut codes: PlHashMap<&str, usize> = PlHashMap::default();
-    let mut code_names: Vec<String> = Vec::new();
-    let mut decided: PlHashMap<(i32, usize), Option<Decimal>> = PlHashMap::default();
+    let mut raw_codes: PlHashMap<&str, u16> = PlHashMap::default();
+    let mut names: Vec<String> = Vec::new();
+    let mut decided: PlHashMap<(i32, u16), Option<Decimal>> = PlHashMap::default();
     let mut missing: BTreeMap<(i32, String), (usize, usize)> = BTreeMap::new();
     let mut row_rates: Vec<Option<Decimal>> = Vec::with_capacity(rows.height());
+    let mut codes: Vec<u16> = Vec::with_capacity(rows.height());
     let mut last: Option<Decided> = None;
     for (i, (month, currency)) in months.iter().zip(currencies.iter()).enumerate() {
         let (code, rate) = match last {
             Some((m, c, code, rate)) if m == month && c == currency => (code, rate),
             _ => {
                 let raw = currency.unwrap_or(reporting);
-                let code = *codes.entry(raw).or_insert_with(|| {
-                    code_names.push(raw.trim().to_ascii_uppercase());
-                    code_names.len() - 1
-                });
+                let code = match raw_codes.get(raw) {
+                    Some(code) => *code,
+                    None => {
+                        let name = raw.trim().to_ascii_uppercase();
+                        let code = match names.iter().position(|n| *n == name) {
+                            Some(code) => code as u16,
+                            None => {
+                                names.push(name);
+                                u16::try_from(names.len() - 1)
+                                    .map_err(|_| Error::Invariant("more than 65,536 currencies".into()))?
+                            }
+                        };
+                        raw_codes.insert(raw, code);
+                        code
+                    }
+                };
                 let m = month.unwrap_or_default();
                 let rate = *decided.entry((m, code)).or_insert_with(|| {
-                    let name = &code_names[code];
+                    let name = &names[code as usize];
                     if name == reporting {
                         Some(Decimal::ONE)
                     } else {
@@ -315,11 +415,12 @@ pub fn row_cents(rows: &DataFrame, fx: Option<&FxRates>, reporting: &str, source
         };
         if rate.is_none() {
             missing
-                .entry((month.unwrap_or_default(), code_names[code].clone()))
+                .entry((month.unwrap_or_default(), names[code as usize].clone()))
                 .or_insert((0, i))
                 .0 += 1;
         }
         row_rates.push(rate);
+        codes.push(code);
     }
     if let Some(((month, currency), (count, row))) = missing.into_iter().next() {
         let month = Month(month);
@@ -348,7 +449,7 @@ pub fn row_cents(rows: &DataFrame, fx: Option<&FxRates>, reporting: &str, source
         });
     }
     let amounts = rows.column(MRR)?.as_materialized_series();
-    to_cents(amounts, &row_rates).map_err(|at| {
+    let cents = to_cents(amounts, &row_rates).map_err(|at| {
         let row = at.row;
         let text = |column: &str| -> String {
             rows.column(column)
@@ -363,7 +464,29 @@ pub fn row_cents(rows: &DataFrame, fx: Option<&FxRates>, reporting: &str, source
             value: text(MRR),
             rate: row_rates[row].map(|r| r.to_string()).unwrap_or_default(),
         }
-    })
+    })?;
+    let mut rates = PlHashMap::default();
+    if let Some(fx) = fx {
+        for ((month, currency), rate) in &fx.rates {
+            if let Some(code) = names.iter().position(|n| n == currency) {
+                rates.insert((*month, code as u16), *rate);
+            }
+        }
+    }
+    let reporting = names.iter().position(|n| n == reporting).map(|c| c as u16);
+    let amounts = match amounts.dtype() {
+        dtype if dtype.is_integer() => amounts.cast(&DataType::Int64)?,
+        _ => amounts.clone(),
+    }
+    .rechunk();
+    let money = Money {
+        names,
+        codes,
+        reporting,
+        rates,
+        amounts,
+    };
+    Ok((cents, money))
 }
 
 /// The row whose amount times its rate does not fit 64-bit cents.

@@ -6,7 +6,7 @@ use polars::prelude::*;
 use super::ledger::Ledger;
 use super::movements::Movement;
 use crate::snapshots::CUSTOMER_ID;
-use crate::tables::{COHORT_MONTH, MONTH, MOVEMENT, MRR, PREV_MRR};
+use crate::tables::{COHORT_MONTH, FX_MRR, MONTH, MOVEMENT, MRR, PREV_MRR};
 use crate::Result;
 
 /// The customer_months table (working types), ordered by month then customer.
@@ -54,6 +54,7 @@ pub fn table(ledger: &Ledger, segment_by: &[String]) -> Result<DataFrame> {
         ),
         Column::new(MRR.into(), gather(&|i| rows[i].mrr)),
         Column::new(PREV_MRR.into(), gather(&|i| rows[i].prev)),
+        Column::new(FX_MRR.into(), gather(&|i| rows[i].fx())),
         movement_names
             .take(&by_row(&|i| rows[i].movement as IdxSize))?
             .with_name(MOVEMENT.into())

@@ -11,10 +11,11 @@
 
 use polars::prelude::*;
 
+use super::currency::{AtError, Money};
 use super::month_close::Timeline;
-use super::movements::{self, MovementRow};
+use super::movements::{self, ActiveMonth, MovementRow, AT_COHORT, BASES, WINDOWS};
 use super::segments;
-use crate::snapshots::{segment_column, CENTS, CUSTOMER_ID, MONTH, SUBSCRIPTION_ID};
+use crate::snapshots::{segment_column, Sources, CENTS, CUSTOMER_ID, FILE, MONTH, SUBSCRIPTION_ID};
 use crate::{Error, Month, Result};
 
 /// The ledger.
@@ -54,9 +55,27 @@ impl Ledger {
     }
 }
 
+/// One month of a customer's rows: the month, its rows (`start..end` in the
+/// customer's sorted rows) and their sum in cents.
+struct Group {
+    month: i32,
+    start: usize,
+    end: usize,
+    sum: i64,
+}
+
 /// Builds the ledger from subscription-month rows with [`CUSTOMER_ID`],
-/// [`SUBSCRIPTION_ID`], [`MONTH`], [`CENTS`] and the segment columns.
-pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) -> Result<Ledger> {
+/// [`SUBSCRIPTION_ID`], [`MONTH`], [`CENTS`], [`FILE`] and the segment
+/// columns; `money` values the rows at other months' rates.
+pub fn build(
+    sub_months: &DataFrame,
+    money: &Money,
+    timeline: Timeline,
+    segment_by: &[String],
+    sources: &Sources,
+) -> Result<Ledger> {
+    let money = money.view()?;
+    let files = sub_months.column(FILE)?.u32()?;
     let n = sub_months.height();
     let started = std::time::Instant::now();
     // Text columns are read in order or at few rows: no need to rechunk them.
@@ -98,25 +117,31 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
     let mut dictionaries: Vec<segments::Builder> = segment_by.iter().map(|s| segments::Builder::new(s)).collect();
     let mut ledger = Ledger::default();
     ledger.starts.push(0);
-    let mut month_sums: Vec<(i32, i64)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     let mut raw_codes: Vec<u32> = Vec::new();
-    let mut active: Vec<(i32, i64)> = Vec::new();
+    let mut active: Vec<ActiveMonth> = Vec::new();
     for c in 0..names.len() {
         let mut rows: Vec<u32> = by_customer[bucket_starts[c]..bucket_starts[c + 1]].to_vec();
         rows.sort_unstable_by_key(|r| months[*r as usize]);
-        month_sums.clear();
-        for r in &rows {
+        groups.clear();
+        for (i, r) in rows.iter().enumerate() {
             let (m, v) = (months[*r as usize], cents[*r as usize]);
-            match month_sums.last_mut() {
-                Some((last, sum)) if *last == m => {
-                    *sum = sum.checked_add(v).ok_or_else(|| Error::Overflow {
+            match groups.last_mut() {
+                Some(g) if g.month == m => {
+                    g.sum = g.sum.checked_add(v).ok_or_else(|| Error::Overflow {
                         what: format!("the MRR of customer '{}' in {}", names[c], Month(m)),
-                    })?
+                    })?;
+                    g.end = i + 1;
                 }
-                _ => month_sums.push((m, v)),
+                _ => groups.push(Group {
+                    month: m,
+                    start: i,
+                    end: i + 1,
+                    sum: v,
+                }),
             }
         }
-        let Some(&(cohort, cohort_mrr)) = month_sums.iter().find(|(_, v)| *v > 0) else {
+        let Some((cohort, cohort_mrr)) = groups.iter().find(|g| g.sum > 0).map(|g| (g.month, g.sum)) else {
             continue; // never paid: not a customer of any table
         };
         ledger.names.push(names[c].to_string());
@@ -134,8 +159,55 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
             }
         }
 
+        // Each active month, and its value at the rates of the months it is compared with.
+        let active_in = |month: i32| {
+            groups
+                .binary_search_by_key(&month, |g| g.month)
+                .is_ok_and(|i| groups[i].sum > 0)
+        };
+        let value_at = |g: &Group, base: i32| -> Result<i64> {
+            let mut sum = 0_i64;
+            for &r in &rows[g.start..g.end] {
+                let r = r as usize;
+                let v = if money.is_reporting(r) {
+                    cents[r]
+                } else {
+                    let at = Valued {
+                        customer: names[c],
+                        month: Month(g.month),
+                        base: Month(base),
+                        row: r,
+                    };
+                    money
+                        .cents_at(r, base)
+                        .map_err(|e| at.error(e, subscription, files, sources))?
+                };
+                sum = sum.checked_add(v).ok_or_else(|| Error::Overflow {
+                    what: format!(
+                        "the MRR of customer '{}' in {} at {}'s rates",
+                        names[c],
+                        Month(g.month),
+                        Month(base)
+                    ),
+                })?;
+            }
+            Ok(sum)
+        };
         active.clear();
-        active.extend(month_sums.iter().copied().filter(|(m, v)| *v > 0 && *m >= cohort));
+        for g in groups.iter().filter(|g| g.sum > 0 && g.month >= cohort) {
+            let mut at = [0_i64; BASES];
+            for (i, w) in WINDOWS.iter().enumerate() {
+                if active_in(g.month - w) {
+                    at[i] = value_at(g, g.month - w)?;
+                }
+            }
+            at[AT_COHORT] = if g.month == cohort { g.sum } else { value_at(g, cohort)? };
+            active.push(ActiveMonth {
+                month: g.month,
+                mrr: g.sum,
+                at,
+            });
+        }
         movements::customer_rows(&active, timeline.last.0, &mut ledger.rows);
         ledger.starts.push(ledger.rows.len());
     }
@@ -151,6 +223,39 @@ pub fn build(sub_months: &DataFrame, timeline: Timeline, segment_by: &[String]) 
     ledger.segments = dictionaries;
     tracing::debug!(customers = ledger.customers(), rows = ledger.rows.len(), "ledger built");
     Ok(ledger)
+}
+
+/// A row valued at a base month's rates: what a failure names.
+struct Valued<'a> {
+    customer: &'a str,
+    month: Month,
+    base: Month,
+    row: usize,
+}
+
+impl Valued<'_> {
+    /// The error for a row that cannot be valued at the base month's rates.
+    fn error(&self, error: AtError, subscription: &StringChunked, files: &UInt32Chunked, sources: &Sources) -> Error {
+        let Valued {
+            customer,
+            month,
+            base,
+            row,
+        } = *self;
+        match error {
+            AtError::NoRate(currency) => Error::MissingBaseRate {
+                currency,
+                base,
+                month,
+                customer: customer.to_string(),
+                subscription_id: subscription.get(row).unwrap_or_default().to_string(),
+                path: sources.file(files.get(row)),
+            },
+            AtError::TooLarge => Error::Overflow {
+                what: format!("the MRR of customer '{customer}' in {month} at {base}'s rates"),
+            },
+        }
+    }
 }
 
 /// Dense customer ids in text order: each half of the rows is hashed on its

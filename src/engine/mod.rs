@@ -91,7 +91,7 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         sources,
     } = closed;
 
-    let sub_months = info_span!("currency").in_scope(|| -> Result<DataFrame> {
+    let (sub_months, money) = info_span!("currency").in_scope(|| -> Result<_> {
         let mut rows = statuses::counted(rows)?;
         // The checks and the conversion read the same rows: run them side by side.
         let (checked, cents) = std::thread::scope(|scope| {
@@ -100,13 +100,14 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
             (check.join(), cents)
         });
         checked.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        rows.with_column(cents?.into_column())?;
+        let (cents, money) = cents?;
+        rows.with_column(cents.into_column())?;
         tracing::info!(rows = rows.height(), "subscription-months converted to cents");
-        Ok(rows)
+        Ok((rows, money))
     })?;
 
     let ledger = info_span!("customer_months").in_scope(|| -> Result<_> {
-        let ledger = ledger::build(&sub_months, timeline, &opts.segment_by)?;
+        let ledger = ledger::build(&sub_months, &money, timeline, &opts.segment_by, &sources)?;
         tracing::info!(
             rows = ledger.rows.len(),
             customers = ledger.customers(),
@@ -114,7 +115,7 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         );
         Ok(ledger)
     })?;
-    drop(sub_months);
+    drop((sub_months, money));
     let keys = Keys::new(&ledger, timeline);
     let customer_months =
         info_span!("customer_months_table").in_scope(|| customer_months::table(&ledger, &opts.segment_by))?;

@@ -57,17 +57,41 @@ impl Movement {
     }
 }
 
-/// The movement of one customer-month; `None` when both months are zero (no row).
-pub fn classify(is_cohort_month: bool, prev: i64, cur: i64) -> Option<Movement> {
+/// The movement of one customer-month; `None` when both months are zero (no
+/// row). `cur_cc` is the month's MRR at the previous month's rates: a
+/// customer active in both months expands or contracts at constant currency
+/// (docs/METRICS.md section 2a).
+pub fn classify(is_cohort_month: bool, prev: i64, cur: i64, cur_cc: i64) -> Option<Movement> {
     Some(match (prev, cur) {
         (_, c) if c > 0 && is_cohort_month => Movement::New,
         (0, 0) => return None,
         (0, _) => Movement::Reactivation,
         (_, 0) => Movement::Churn,
-        (p, c) if c > p => Movement::Expansion,
-        (p, c) if c < p => Movement::Contraction,
+        (p, _) if cur_cc > p => Movement::Expansion,
+        (p, _) if cur_cc < p => Movement::Contraction,
         _ => Movement::Flat,
     })
+}
+
+/// How many base months an active month is also valued at: the month before
+/// it and the start of each trailing window ([`WINDOWS`]), then the cohort month.
+pub const BASES: usize = 4;
+/// The trailing windows, in months: `at[i]` of a row is its MRR at the rates
+/// of M − `WINDOWS[i]`.
+pub const WINDOWS: [i32; 3] = [1, 3, 12];
+/// Index in `at` of the MRR at the cohort month's rates.
+pub const AT_COHORT: usize = 3;
+
+/// A customer's active month: its MRR, and its amounts at base months' rates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActiveMonth {
+    /// Month index.
+    pub month: i32,
+    /// MRR(c, M) in cents.
+    pub mrr: i64,
+    /// MRR_at(c, M, B) for B = M − 1, M − 3, M − 12 (where the customer was
+    /// active in B, else 0) and B = the cohort month.
+    pub at: [i64; BASES],
 }
 
 /// One customer-month row of the ledger (customer_months without its keys).
@@ -79,8 +103,26 @@ pub struct MovementRow {
     pub mrr: i64,
     /// MRR of the month before, in cents.
     pub prev: i64,
+    /// The month's amounts at base months' rates ([`ActiveMonth::at`]); 0 on churn rows.
+    pub at: [i64; BASES],
     /// The movement.
     pub movement: Movement,
+}
+
+impl MovementRow {
+    /// MRR at the previous month's rates: what expansion and contraction compare with prev.
+    pub fn mrr_cc(&self) -> i64 {
+        self.at[0]
+    }
+
+    /// The FX impact: MRR at actual rates minus MRR at the previous month's
+    /// rates, for a customer active in both months; 0 otherwise.
+    pub fn fx(&self) -> i64 {
+        match self.movement {
+            Movement::Expansion | Movement::Contraction | Movement::Flat => self.mrr - self.mrr_cc(),
+            _ => 0,
+        }
+    }
 }
 
 /// Appends one customer's movement rows to `out`: a row for each active
@@ -89,27 +131,35 @@ pub struct MovementRow {
 ///
 /// `active` holds the customer's months with MRR > 0, in order; the first is
 /// its cohort month.
-pub fn customer_rows(active: &[(i32, i64)], last: i32, out: &mut Vec<MovementRow>) {
-    let Some(&(cohort, _)) = active.first() else { return };
-    let mut push = |month: i32, mrr: i64, prev: i64| {
-        if let Some(movement) = classify(month == cohort, prev, mrr) {
+pub fn customer_rows(active: &[ActiveMonth], last: i32, out: &mut Vec<MovementRow>) {
+    let Some(cohort) = active.first().map(|a| a.month) else {
+        return;
+    };
+    let mut push = |month: i32, mrr: i64, prev: i64, at: [i64; BASES]| {
+        if let Some(movement) = classify(month == cohort, prev, mrr, at[0]) {
             out.push(MovementRow {
                 month,
                 mrr,
                 prev,
+                at,
                 movement,
             });
         }
     };
-    for (i, &(month, mrr)) in active.iter().enumerate() {
+    for (i, a) in active.iter().enumerate() {
         let prev = match i.checked_sub(1).map(|p| active[p]) {
-            Some((pm, pv)) if pm == month - 1 => pv,
+            Some(p) if p.month == a.month - 1 => p.mrr,
             _ => 0,
         };
-        push(month, mrr, prev);
-        let continues = active.get(i + 1).is_some_and(|(next, _)| *next == month + 1);
-        if !continues && month < last {
-            push(month + 1, 0, mrr);
+        let mut at = a.at;
+        if prev == 0 {
+            // No comparison with the month before: nothing to value at its rates.
+            at[0] = a.mrr;
+        }
+        push(a.month, a.mrr, prev, at);
+        let continues = active.get(i + 1).is_some_and(|next| next.month == a.month + 1);
+        if !continues && a.month < last {
+            push(a.month + 1, 0, a.mrr, [0; BASES]);
         }
     }
 }
@@ -121,18 +171,55 @@ mod tests {
     #[test]
     fn classify_follows_the_table() {
         use Movement::*;
-        assert_eq!(classify(true, 0, 100), Some(New));
-        assert_eq!(classify(false, 0, 100), Some(Reactivation));
-        assert_eq!(classify(false, 100, 150), Some(Expansion));
-        assert_eq!(classify(false, 150, 100), Some(Contraction));
-        assert_eq!(classify(false, 100, 0), Some(Churn));
-        assert_eq!(classify(false, 100, 100), Some(Flat));
-        assert_eq!(classify(false, 0, 0), None);
+        assert_eq!(classify(true, 0, 100, 100), Some(New));
+        assert_eq!(classify(false, 0, 100, 100), Some(Reactivation));
+        assert_eq!(classify(false, 100, 150, 150), Some(Expansion));
+        assert_eq!(classify(false, 150, 100, 100), Some(Contraction));
+        assert_eq!(classify(false, 100, 0, 0), Some(Churn));
+        assert_eq!(classify(false, 100, 100, 100), Some(Flat));
+        assert_eq!(classify(false, 0, 0, 0), None);
+    }
+
+    /// docs/METRICS.md section 2a: the rate moved, the local amount did not.
+    #[test]
+    fn a_rate_move_alone_is_flat_with_an_fx_impact() {
+        // 100 EUR: 110.00 USD at January's rate, 120.00 at February's.
+        assert_eq!(classify(false, 11_000, 12_000, 11_000), Some(Movement::Flat));
+        // 200 → 250 EUR: 300.00 at February's rate, 275.00 at January's: expansion 55.00, FX 25.00.
+        let mut out = Vec::new();
+        let at = |mrr, prev_rates| ActiveMonth {
+            month: 0,
+            mrr,
+            at: [prev_rates, 0, 0, mrr],
+        };
+        customer_rows(
+            &[
+                at(22_000, 22_000),
+                ActiveMonth {
+                    month: 1,
+                    ..at(30_000, 27_500)
+                },
+            ],
+            1,
+            &mut out,
+        );
+        assert_eq!(out[1].movement, Movement::Expansion);
+        assert_eq!(out[1].mrr_cc() - out[1].prev, 5_500);
+        assert_eq!(out[1].fx(), 2_500);
+        assert_eq!(out[0].fx(), 0, "no FX impact on a new row");
     }
 
     fn rows(active: &[(i32, i64)], last: i32) -> Vec<(i32, i64, i64, &'static str)> {
+        let active: Vec<ActiveMonth> = active
+            .iter()
+            .map(|&(month, mrr)| ActiveMonth {
+                month,
+                mrr,
+                at: [mrr; BASES],
+            })
+            .collect();
         let mut out = Vec::new();
-        customer_rows(active, last, &mut out);
+        customer_rows(&active, last, &mut out);
         out.iter()
             .map(|r| (r.month, r.prev, r.mrr, r.movement.name()))
             .collect()

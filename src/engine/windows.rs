@@ -1,12 +1,13 @@
 //! Trailing-window retention: NRR and GRR over 1, 3 and 12 months.
 //!
-//! Rule (docs/METRICS.md, "Windows"): for month M and window w, the base is
-//! the customers with MRR > 0 in M-w. Each base customer's change from M-w to
-//! M is expansion (up), contraction (down, still > 0) or churn (to zero);
-//! customers who joined after M-w are not in the base.
-//! nrr = retained / base = (base + expansion − contraction − churn) / base,
-//! grr = Σ min(MRR(M), MRR(M-w)) / base. Rows exist only where M-w is in the
-//! timeline; w = 1 gives the same NRR as mrr_movements.
+//! Rule (docs/METRICS.md, "Windows" and "Constant currency"): for month M
+//! and window w, the base is the customers with MRR > 0 in B = M-w. Each base
+//! customer's change from B to M, at B's rates (cur_cc), is expansion (up),
+//! contraction (down, still active) or churn (to zero); customers who joined
+//! after B are not in the base. nrr = Σ cur_cc / base, grr = Σ min(cur_cc,
+//! base) / base, nrr_with_fx adds the FX impact Σ (MRR(M) − cur_cc). Rows
+//! exist only where B is in the timeline; w = 1 gives the same ratios as
+//! mrr_movements.
 
 use polars::prelude::*;
 
@@ -14,35 +15,39 @@ use super::accumulate::{self, Sums};
 use super::keys::{key_columns, Keys};
 use super::ledger::Ledger;
 use super::month_close::Timeline;
+pub use super::movements::WINDOWS;
 use super::ratios::ratio;
 use crate::tables::{MONTH, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS};
 use crate::{Error, Month, Result};
 
-/// The windows reported, in months.
-pub const WINDOWS: [i32; 3] = [1, 3, 12];
-
-const ADDITIVE: [&str; 8] = [
+const ADDITIVE: [&str; 9] = [
     "base_customers",
     "retained_customers",
     "base_mrr",
     "expansion_mrr",
     "contraction_mrr",
     "churn_mrr",
+    "fx_mrr",
     "retained_mrr",
     "gross_retained_mrr",
 ];
 
-/// One base customer's contribution, in [`ADDITIVE`] order.
-fn contribution(base: i64, cur: i64) -> [i64; 8] {
+/// One base customer's contribution, in [`ADDITIVE`] order: `base` its MRR
+/// in B, `cur` in M and `cur_cc` M's amounts at B's rates.
+fn contribution(base: i64, cur: i64, cur_cc: i64) -> [i64; 9] {
+    if cur == 0 {
+        return [1, 0, base, 0, 0, base, 0, 0, 0];
+    }
     [
         1,
-        i64::from(cur > 0),
+        1,
         base,
-        if cur > base { cur - base } else { 0 },
-        if cur > 0 && cur < base { base - cur } else { 0 },
-        if cur == 0 { base } else { 0 },
-        cur,
-        cur.min(base),
+        (cur_cc - base).max(0),
+        (base - cur_cc).max(0),
+        0,
+        cur - cur_cc,
+        cur_cc,
+        cur_cc.min(base),
     ]
 }
 
@@ -50,24 +55,30 @@ fn contribution(base: i64, cur: i64) -> [i64; 8] {
 pub fn summary(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
     let (months, first, last) = (timeline.len(), timeline.first.0, timeline.last.0);
     // Cell = window index × months + month index.
-    let mut sums = Sums::<8>::new(WINDOWS.len() * months, keys.len());
+    let mut sums = Sums::<9>::new(WINDOWS.len() * months, keys.len());
     let (mut ks, mut active) = (Vec::new(), Vec::new());
     for c in 0..ledger.customers() {
         keys.of(ledger, c, &mut ks);
         active.clear();
-        active.extend(ledger.rows_of(c).iter().filter(|r| r.mrr > 0).map(|r| (r.month, r.mrr)));
+        active.extend(
+            ledger
+                .rows_of(c)
+                .iter()
+                .filter(|r| r.mrr > 0)
+                .map(|r| (r.month, r.mrr, r.at)),
+        );
         for (wi, w) in WINDOWS.iter().enumerate() {
-            for &(b, base) in &active {
+            for &(b, base, _) in &active {
                 let m = b + w;
                 if m > last {
                     break;
                 }
-                let cur = active
-                    .binary_search_by_key(&m, |(month, _)| *month)
-                    .map(|i| active[i].1)
-                    .unwrap_or(0);
+                let (cur, cur_cc) = active
+                    .binary_search_by_key(&m, |(month, _, _)| *month)
+                    .map(|i| (active[i].1, active[i].2[wi]))
+                    .unwrap_or((0, 0));
                 let cell = wi * months + (m - first) as usize;
-                sums.add(cell, &ks, &contribution(base, cur))
+                sums.add(cell, &ks, &contribution(base, cur, cur_cc))
                     .map_err(|_| Error::Overflow {
                         what: format!("the nrr_summary sums of {} ({w}-month window)", Month(m)),
                     })?;
@@ -85,8 +96,12 @@ pub fn summary(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataF
         }
     }
     let values = sums.emit(&rows);
-    let nrr: Vec<Option<f64>> = (0..rows.len()).map(|i| ratio(values[6][i], values[2][i])).collect();
-    let grr: Vec<Option<f64>> = (0..rows.len()).map(|i| ratio(values[7][i], values[2][i])).collect();
+    let [base, fx, retained, gross] = [2, 6, 7, 8].map(|c| &values[c]);
+    let nrr: Vec<Option<f64>> = (0..rows.len()).map(|i| ratio(retained[i], base[i])).collect();
+    let grr: Vec<Option<f64>> = (0..rows.len()).map(|i| ratio(gross[i], base[i])).collect();
+    let with_fx: Vec<Option<f64>> = (0..rows.len())
+        .map(|i| ratio(i128::from(retained[i]) + i128::from(fx[i]), base[i]))
+        .collect();
     let (names, vals) = key_columns(keys, rows.iter().map(|(_, k)| *k));
     let mut columns = vec![
         Column::new(MONTH.into(), month_col),
@@ -97,6 +112,7 @@ pub fn summary(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataF
     columns.extend(accumulate::columns(&ADDITIVE, values));
     columns.push(Column::new("nrr".into(), nrr));
     columns.push(Column::new("grr".into(), grr));
+    columns.push(Column::new("nrr_with_fx".into(), with_fx));
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
@@ -107,8 +123,23 @@ mod tests {
     #[test]
     fn a_base_customer_counts_its_net_change_only() {
         // 100 -> (dip) -> 130 over the window: expansion 30, no contraction.
-        assert_eq!(contribution(100, 130), [1, 1, 100, 30, 0, 0, 130, 100]);
-        assert_eq!(contribution(100, 0), [1, 0, 100, 0, 0, 100, 0, 0]);
-        assert_eq!(contribution(100, 60), [1, 1, 100, 0, 40, 0, 60, 60]);
+        assert_eq!(contribution(100, 130, 130), [1, 1, 100, 30, 0, 0, 0, 130, 100]);
+        assert_eq!(contribution(100, 0, 0), [1, 0, 100, 0, 0, 100, 0, 0, 0]);
+        assert_eq!(contribution(100, 60, 60), [1, 1, 100, 0, 40, 0, 0, 60, 60]);
+    }
+
+    /// docs/METRICS.md section 2a: B, 220.00 at January's rates, is worth
+    /// 300.00 in February, 275.00 of it at January's rates.
+    #[test]
+    fn the_window_compares_at_the_base_months_rates() {
+        assert_eq!(
+            contribution(22_000, 30_000, 27_500),
+            [1, 1, 22_000, 5_500, 0, 0, 2_500, 27_500, 22_000]
+        );
+        // A rate move alone: flat at constant currency, all FX.
+        assert_eq!(
+            contribution(11_000, 12_000, 11_000),
+            [1, 1, 11_000, 0, 0, 0, 1_000, 11_000, 11_000]
+        );
     }
 }

@@ -117,6 +117,8 @@ pub struct Bridge {
     pub contraction: f64,
     /// Churned MRR.
     pub churn: f64,
+    /// FX impact (exchange-rate moves, signed).
+    pub fx: f64,
     /// End MRR.
     pub end: f64,
 }
@@ -229,13 +231,13 @@ pub fn build(
     let months = i64s(movements, "month")?;
     let first = Month::parse(&manifest.timeline_first).unwrap_or(as_of);
     let quarter_start = Month(as_of.0 - as_of.0.rem_euclid(3)).max(first);
-    // start, new, reactivation, expansion, contraction, churn, end
+    // start, new, reactivation, expansion, contraction, churn, fx, end
     let cols: Vec<Vec<i64>> = crate::engine::bridge::BRIDGE_COLUMNS[7..]
         .iter()
         .map(|c| i64s(movements, c))
         .collect::<Result<_>>()?;
     // Sums in cents, converted once at the end so totals stay exact.
-    let mut sums: BTreeMap<(String, String), [[i64; 7]; 2]> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, String), [[i64; 8]; 2]> = BTreeMap::new();
     for i in 0..movements.height() {
         let m = Month(months[i] as i32);
         let acc = sums.entry(key(&m_names, &m_values, i)).or_default();
@@ -246,17 +248,17 @@ pub fn build(
             if m == from {
                 acc[b][0] = cols[0][i];
             }
-            for c in 1..6 {
+            for c in 1..7 {
                 acc[b][c] += cols[c][i];
             }
             if m == as_of {
-                acc[b][6] = cols[6][i];
+                acc[b][7] = cols[7][i];
             }
         }
     }
     for (k, [month, quarter]) in sums {
         let Some(seg) = segments.get_mut(&k) else { continue };
-        let bridge = |label: String, v: [i64; 7]| Bridge {
+        let bridge = |label: String, v: [i64; 8]| Bridge {
             label,
             start: money(v[0]),
             new: money(v[1]),
@@ -264,7 +266,8 @@ pub fn build(
             expansion: money(v[3]),
             contraction: money(v[4]),
             churn: money(v[5]),
-            end: money(v[6]),
+            fx: money(v[6]),
+            end: money(v[7]),
         };
         seg.month_bridge = bridge(as_of.to_string(), month);
         seg.quarter_bridge = bridge(

@@ -74,14 +74,15 @@
 
   function waterfall(figure, bridge, title) {
     figure.replaceChildren(el("figcaption", {}, `${title} ${bridge.label}`));
-    const steps = [["Start", bridge.start, "total"], ["New", bridge.new, "up"], ["Reactivation", bridge.reactivation, "up"], ["Expansion", bridge.expansion, "up"], ["Contraction", -bridge.contraction, "down"], ["Churn", -bridge.churn, "down"], ["End", bridge.end, "total"]];
+    // [label, amount, kind, axis label]: eight bars leave room for short axis labels only.
+    const steps = [["Start", bridge.start, "total"], ["New", bridge.new, "up"], ["Reactivation", bridge.reactivation, "up", "Reactiv."], ["Expansion", bridge.expansion, "up", "Expans."], ["Contraction", -bridge.contraction, "down", "Contract."], ["Churn", -bridge.churn, "down"], ["FX", bridge.fx, bridge.fx >= 0 ? "up" : "down"], ["End", bridge.end, "total"]];
     const W = 560, H = 260, L = 70, B = 40, T = 24, bw = (W - L - 10) / steps.length;
     let run = 0, top = 0;
-    const bars = steps.map(([label, v, kind]) => {
+    const bars = steps.map(([label, v, kind, short]) => {
       const from = kind === "total" ? 0 : run, to = kind === "total" ? v : run + v;
       run = kind === "total" ? v : to;
       top = Math.max(top, from, to);
-      return { label, v, kind, lo: Math.min(from, to), hi: Math.max(from, to) };
+      return { label, short: short || label, v, kind, lo: Math.min(from, to), hi: Math.max(from, to) };
     });
     top = top || 1;
     const y = (v) => T + (H - T - B) * (1 - v / top);
@@ -96,7 +97,7 @@
       svg.appendChild(rect);
       const sign = b.kind === "total" ? "" : b.v >= 0 ? "+" : "−";
       svg.appendChild(sv("text", { x: x + (bw - 12) / 2, y: y(b.hi) - 4, "text-anchor": "middle" }, sign + money.format(Math.abs(b.v))));
-      svg.appendChild(sv("text", { x: x + (bw - 12) / 2, y: H - B + 16, "text-anchor": "middle" }, b.label));
+      svg.appendChild(sv("text", { x: x + (bw - 12) / 2, y: H - B + 16, "text-anchor": "middle" }, b.short));
     });
     figure.appendChild(svg);
   }

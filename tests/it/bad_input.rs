@@ -329,3 +329,28 @@ fn rate_too_large_to_read() {
         &["fx.parquet", "EUR in 2024-01", "not a finite decimal number"],
     );
 }
+
+/// A comparison at constant currency needs the base month's rate: January's
+/// EUR rate is missing while February's is there.
+#[test]
+fn base_month_rate_missing() {
+    let dir = tempdir();
+    let frame = with_column(
+        snapshot_frame(&GOOD[..2]),
+        Column::new("currency".into(), ["USD", "EUR"]),
+    );
+    let file = write(&dir.path().join("in/a.parquet"), frame);
+    let fx = fx_file(dir.path(), &[("2024-02-01", "EUR", 1.1)]);
+    // January's row is in USD, so only the comparison needs a January EUR rate.
+    rejects(
+        &file,
+        &["--fx-rates", fx.to_str().unwrap()],
+        &[
+            "no FX rate for currency EUR in 2024-01",
+            "values 2024-02",
+            "customer 'c1'",
+            "month = 2024-01-01",
+            "a.parquet",
+        ],
+    );
+}

@@ -64,14 +64,15 @@ fn check_all(dir: &Path, out: &Path) {
     let wide = read_table(out, "nrr_matrix_wide");
     assert!(movements.height() > 0 && matrix.height() > 0 && summary.height() > 0);
 
-    // 1. Every bridge reconciles.
+    // 1. Every bridge reconciles, with the FX line.
     let broken = movements
         .clone()
         .lazy()
         .filter(
             (col("mrr_start") + col("mrr_new") + col("mrr_reactivation") + col("mrr_expansion")
                 - col("mrr_contraction")
-                - col("mrr_churn"))
+                - col("mrr_churn")
+                + col("mrr_fx"))
             .neq(col("mrr_end")),
         )
         .collect()
@@ -88,6 +89,24 @@ fn check_all(dir: &Path, out: &Path) {
         .collect()
         .unwrap();
     assert_eq!(broken.height(), 0, "customer counts do not bridge:\n{broken}");
+    // NRR with FX is the ratio at actual rates: (end − new − reactivation) / start.
+    let start = ints(&movements, "mrr_start");
+    let retained_at_actual: Vec<i64> = ints(&movements, "mrr_end")
+        .iter()
+        .zip(ints(&movements, "mrr_new"))
+        .zip(ints(&movements, "mrr_reactivation"))
+        .map(|((end, new), reactivation)| end - new - reactivation)
+        .collect();
+    let expected: Vec<Option<f64>> = retained_at_actual
+        .iter()
+        .zip(&start)
+        .map(|(r, s)| (*s > 0).then(|| *r as f64 / *s as f64))
+        .collect();
+    assert_eq!(floats(&movements, "nrr_with_fx"), expected);
+    assert!(
+        ints(&movements, "mrr_fx").iter().any(|fx| *fx != 0),
+        "moving rates give an FX line"
+    );
 
     // 2. Each segment's values add up to the totals, for every additive column.
     let additive: Vec<&str> = movements
@@ -149,6 +168,8 @@ fn check_all(dir: &Path, out: &Path) {
     );
     assert_eq!(floats(&joined, "nrr"), floats(&joined, "nrr_w1"));
     assert_eq!(floats(&joined, "grr"), floats(&joined, "grr_w1"));
+    assert_eq!(floats(&joined, "nrr_with_fx"), floats(&joined, "nrr_with_fx_w1"));
+    assert_eq!(ints(&joined, "mrr_fx"), ints(&joined, "fx_mrr"));
     assert_eq!(ints(&joined, "mrr_start"), ints(&joined, "base_mrr"));
     assert_eq!(ints(&joined, "mrr_churn"), ints(&joined, "churn_mrr"));
 
@@ -183,12 +204,19 @@ fn check_all(dir: &Path, out: &Path) {
         )
         .filter(col("months_since_cohort").gt(lit(0_i64)))
         .filter(
-            (col("prev") + col("mrr_reactivation") + col("mrr_expansion") - col("mrr_contraction") - col("mrr_churn"))
-                .neq(col("mrr")),
+            (col("prev") + col("mrr_reactivation") + col("mrr_expansion") - col("mrr_contraction") - col("mrr_churn")
+                + col("mrr_fx"))
+            .neq(col("mrr")),
         )
         .collect()
         .unwrap();
     assert_eq!(next.height(), 0, "cohort rows that do not bridge:\n{next}");
+    let with_fx: Vec<Option<f64>> = ints(&matrix, "mrr")
+        .iter()
+        .zip(ints(&matrix, "cohort_mrr"))
+        .map(|(m, c)| Some(*m as f64 / c as f64))
+        .collect();
+    assert_eq!(floats(&matrix, "nrr_with_fx"), with_fx);
     let m00: Vec<_> = floats(&wide, "m00");
     assert!(!m00.is_empty() && m00.iter().all(|v| *v == Some(1.0)));
 
@@ -197,7 +225,11 @@ fn check_all(dir: &Path, out: &Path) {
         .clone()
         .lazy()
         .group_by([col("month")])
-        .agg([col("mrr").sum().alias("end"), col("prev_mrr").sum().alias("start")])
+        .agg([
+            col("mrr").sum().alias("end"),
+            col("prev_mrr").sum().alias("start"),
+            col("fx_mrr").sum().alias("fx"),
+        ])
         .sort(["month"], Default::default())
         .collect()
         .unwrap();
@@ -207,21 +239,44 @@ fn check_all(dir: &Path, out: &Path) {
         .filter(col("segment_name").eq(lit("all")))
         .collect()
         .unwrap();
-    let totals_by_month: std::collections::BTreeMap<i32, (i64, i64)> = days(&all)
+    let totals_by_month: std::collections::BTreeMap<i32, (i64, i64, i64)> = days(&all)
         .into_iter()
-        .zip(ints(&all, "mrr_end").into_iter().zip(ints(&all, "mrr_start")))
+        .zip(ints(&all, "mrr_end"))
+        .zip(ints(&all, "mrr_start"))
+        .zip(ints(&all, "mrr_fx"))
+        .map(|(((d, e), s), f)| (d, (e, s, f)))
         .collect();
-    for ((day, end), start) in days(&by_month)
+    for (((day, end), start), fx) in days(&by_month)
         .into_iter()
         .zip(ints(&by_month, "end"))
         .zip(ints(&by_month, "start"))
+        .zip(ints(&by_month, "fx"))
     {
         assert_eq!(
             totals_by_month[&day],
-            (end, start),
+            (end, start, fx),
             "customer_months vs mrr_movements on day {day}"
         );
     }
+    // FX impact only where the customer is active in both months.
+    let stray = customer_months
+        .clone()
+        .lazy()
+        .filter(
+            col("movement")
+                .is_in(
+                    lit(Series::new("m".into(), ["new", "reactivation", "churn"])).implode(false),
+                    false,
+                )
+                .and(col("fx_mrr").neq(lit(0_i64))),
+        )
+        .collect()
+        .unwrap();
+    assert_eq!(
+        stray.height(),
+        0,
+        "FX impact on new, reactivation or churn rows:\n{stray}"
+    );
 
     // 6. Month-end MRR straight from the raw snapshots, with a plain loop.
     let raw = LazyFrame::scan_parquet(
@@ -271,11 +326,13 @@ fn check_all(dir: &Path, out: &Path) {
         *e = (*e).max(d);
     }
     let mut expected: std::collections::BTreeMap<Month, i64> = close.keys().map(|m| (*m, 0)).collect();
-    let (mrr, cur, status) = (
+    let (mrr, cur, status, customer) = (
         raw.column("mrr").unwrap().f64().unwrap(),
         raw.column("currency").unwrap().str().unwrap(),
         raw.column("status").unwrap().str().unwrap(),
+        raw.column("customer_id").unwrap().str().unwrap(),
     );
+    let mut local = Local::new();
     for i in 0..raw.height() {
         let d = dates.get(i).unwrap();
         let m = Month::from_epoch_days(d).unwrap();
@@ -284,6 +341,15 @@ fn check_all(dir: &Path, out: &Path) {
             continue;
         }
         let c = cur.get(i).unwrap();
+        let local_cents = Decimal::from_f64(mrr.get(i).unwrap())
+            .unwrap()
+            .times_rate_in_cents(Decimal::ONE)
+            .unwrap();
+        *local
+            .entry((customer.get(i).unwrap().to_string(), m))
+            .or_default()
+            .entry(c.to_string())
+            .or_default() += local_cents;
         let rate = if c == "USD" { 1.0 } else { rates[&(m, c.to_string())] };
         let cents = Decimal::from_f64(mrr.get(i).unwrap())
             .unwrap()
@@ -297,6 +363,36 @@ fn check_all(dir: &Path, out: &Path) {
         expected.values().copied().collect::<Vec<_>>(),
         "month-end MRR differs from a direct recomputation"
     );
+    assert!(!local.is_empty());
+    unchanged_local_mrr_is_flat(&local, &customer_months);
+}
+
+/// A customer's counted local amounts by month and currency, from the raw snapshots.
+type Local = std::collections::BTreeMap<(String, Month), std::collections::BTreeMap<String, i64>>;
+
+/// No customer whose local-currency MRR did not change is classified
+/// expansion or contraction: a rate move alone is flat, with an FX impact.
+fn unchanged_local_mrr_is_flat(local: &Local, customer_months: &DataFrame) {
+    let customers = strings(customer_months, "customer_id");
+    let months = days(customer_months);
+    let movements = strings(customer_months, "movement");
+    let (mut checked, mut with_fx) = (0, 0);
+    let fx = ints(customer_months, "fx_mrr");
+    for i in 0..customers.len() {
+        let m = Month::from_epoch_days(months[i]).unwrap();
+        let (Some(cur), Some(prev)) = (
+            local.get(&(customers[i].clone(), m)),
+            local.get(&(customers[i].clone(), m.plus(-1))),
+        ) else {
+            continue;
+        };
+        if cur == prev && cur.values().any(|v| *v > 0) && movements[i] != "reactivation" && movements[i] != "new" {
+            assert_eq!(movements[i], "flat", "{} in {m}: local MRR unchanged", customers[i]);
+            checked += 1;
+            with_fx += usize::from(fx[i] != 0);
+        }
+    }
+    assert!(checked > 0 && with_fx > 0, "checked {checked}, with FX {with_fx}");
 }
 
 #[test]

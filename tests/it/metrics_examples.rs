@@ -228,6 +228,120 @@ fn section2_march_2024_eur_usd_gbp_example() {
     assert_eq!(cents(&mar, "mrr_end"), [18_237]);
 }
 
+/// The METRICS.md section 2a data: A EUR 100 flat, B EUR 200 → 250, C GBP 80
+/// flat, D USD 50 then gone; EUR 1.10, 1.20, 1.25 and GBP 1.25, 1.30, 1.30 in
+/// January, February and March 2024.
+fn section2a_run() -> (tempfile::TempDir, PathBuf) {
+    let ends = ["2024-01-31", "2024-02-29", "2024-03-31"];
+    let mut rows: Vec<Row> = Vec::new();
+    let mut currency = Vec::new();
+    for (customer, cur, amounts) in [
+        ("A", "EUR", [100.0, 100.0, 100.0]),
+        ("B", "EUR", [200.0, 250.0, 250.0]),
+        ("C", "GBP", [80.0, 80.0, 80.0]),
+        ("D", "USD", [50.0, 0.0, 0.0]),
+    ] {
+        for (day, amount) in ends.iter().zip(amounts) {
+            if amount > 0.0 {
+                rows.push((day, customer, customer, amount));
+                currency.push(Some(cur));
+            }
+        }
+    }
+    let frame = with_text(snapshot_frame(&rows), "currency", &currency);
+    let month = |d: &str| nrr::month::date_to_epoch_days(date(d));
+    let rates = DataFrame::new_infer_height(vec![
+        Column::new(
+            "month".into(),
+            ["2024-01-01", "2024-02-01", "2024-03-01"]
+                .repeat(2)
+                .iter()
+                .map(|d| month(d))
+                .collect::<Vec<_>>(),
+        )
+        .cast(&DataType::Date)
+        .unwrap(),
+        Column::new("currency".into(), ["EUR", "EUR", "EUR", "GBP", "GBP", "GBP"]),
+        Column::new("rate".into(), [1.10, 1.20, 1.25, 1.25, 1.30, 1.30]),
+    ])
+    .unwrap();
+    run_job(frame, &[], Some(rates), None)
+}
+
+/// METRICS.md section 2a (constant currency), February: A and C are flat with
+/// FX 10.00 and 4.00; B expands by 250 × 1.10 − 220.00 = 55.00 with FX 25.00;
+/// D churns 50.00. Bridge 480.00 + 55.00 − 50.00 + 39.00 = 524.00; nrr 485/480,
+/// grr 430/480, nrr_with_fx 524/480. March: all flat, FX 5.00 + 12.50 + 0 = 17.50.
+#[test]
+fn section2a_fx_is_its_own_line() {
+    let (_dir, out) = section2a_run();
+    let cm = filter_eq(&read_table(&out, "customer_months"), "month", lit(date("2024-02-01")));
+    assert_eq!(strings(&cm, "customer_id"), ["A", "B", "C", "D"]);
+    assert_eq!(strings(&cm, "movement"), ["flat", "expansion", "flat", "churn"]);
+    assert_eq!(cents(&cm, "mrr"), [12_000, 30_000, 10_400, 0]);
+    assert_eq!(cents(&cm, "prev_mrr"), [11_000, 22_000, 10_000, 5_000]);
+    assert_eq!(cents(&cm, "fx_mrr"), [1_000, 2_500, 400, 0]);
+
+    let mm = read_table(&out, "mrr_movements");
+    let feb = key_rows(&mm, "2024-02-01", "all", "all");
+    assert_eq!(cents(&feb, "mrr_start"), [48_000]);
+    assert_eq!(cents(&feb, "mrr_expansion"), [5_500]);
+    assert_eq!(cents(&feb, "mrr_contraction"), [0]);
+    assert_eq!(cents(&feb, "mrr_churn"), [5_000]);
+    assert_eq!(cents(&feb, "mrr_fx"), [3_900]);
+    assert_eq!(cents(&feb, "mrr_end"), [52_400]);
+    assert_eq!(ints(&feb, "customers_expanded"), [1]);
+    assert_eq!(floats(&feb, "nrr"), [Some(485.0 / 480.0)]);
+    assert_eq!(floats(&feb, "grr"), [Some(430.0 / 480.0)]);
+    assert_eq!(floats(&feb, "nrr_with_fx"), [Some(524.0 / 480.0)]);
+
+    let mar = key_rows(&mm, "2024-03-01", "all", "all");
+    assert_eq!(cents(&mar, "mrr_fx"), [1_750]);
+    assert_eq!(cents(&mar, "mrr_expansion"), [0]);
+    assert_eq!(cents(&mar, "mrr_end"), [54_150]);
+    assert_eq!(floats(&mar, "nrr"), [Some(1.0)]);
+    assert_eq!(floats(&mar, "nrr_with_fx"), [Some(541.5 / 524.0)]);
+}
+
+/// METRICS.md section 2a: the 1-month window at February equals the bridge
+/// (base 480.00, retained 485.00, FX 39.00, gross 430.00), and the January
+/// cohort at March is valued at January's rates: 485.00 of 480.00, grr 430/480,
+/// while `mrr` (541.50) and nrr_with_fx 541.5/480 are at actual rates.
+#[test]
+fn section2a_windows_and_cohorts_at_the_base_months_rates() {
+    let (_dir, out) = section2a_run();
+    let w = read_table(&out, "nrr_summary");
+    let w1 = filter_eq(&key_rows(&w, "2024-02-01", "all", "all"), "window_months", lit(1_i64));
+    assert_eq!(cents(&w1, "base_mrr"), [48_000]);
+    assert_eq!(cents(&w1, "expansion_mrr"), [5_500]);
+    assert_eq!(cents(&w1, "churn_mrr"), [5_000]);
+    assert_eq!(cents(&w1, "retained_mrr"), [48_500]);
+    assert_eq!(cents(&w1, "fx_mrr"), [3_900]);
+    assert_eq!(cents(&w1, "gross_retained_mrr"), [43_000]);
+    assert_eq!(floats(&w1, "nrr"), [Some(485.0 / 480.0)]);
+    assert_eq!(floats(&w1, "nrr_with_fx"), [Some(524.0 / 480.0)]);
+
+    let matrix = read_table(&out, "cohort_matrix");
+    let k2 = filter_eq(
+        &key_rows(&matrix, "2024-03-01", "all", "all"),
+        "months_since_cohort",
+        lit(2_i64),
+    );
+    assert_eq!(cents(&k2, "cohort_mrr"), [48_000]);
+    assert_eq!(cents(&k2, "mrr"), [54_150]);
+    assert_eq!(cents(&k2, "mrr_fx"), [1_750]);
+    assert_eq!(floats(&k2, "nrr"), [Some(485.0 / 480.0)]);
+    assert_eq!(floats(&k2, "grr"), [Some(430.0 / 480.0)]);
+    assert_eq!(floats(&k2, "nrr_with_fx"), [Some(541.5 / 480.0)]);
+    let wide = read_table(&out, "nrr_matrix_wide");
+    let jan = filter_eq(&wide, "segment_name", lit("all"));
+    assert_eq!(
+        floats(&jan, "m02")[0],
+        Some(485.0 / 480.0),
+        "the wide matrix shows constant-currency NRR"
+    );
+}
+
 /// Runs one snapshot row with the given `mrr` column (reporting currency,
 /// no currency column) and returns its customer MRR in cents.
 fn one_row_cents(mrr: Column) -> i64 {

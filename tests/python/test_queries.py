@@ -45,8 +45,12 @@ def test_trailing_12m_nrr_matches_a_direct_computation(output_db):
     base = {c: v for (c, m), v in mrr.items() if m == base_month}
     retained = sum(mrr.get((c, latest), Decimal(0)) for c in base)
     assert total["base_mrr"] == sum(base.values())
-    assert total["retained_mrr"] == retained
-    assert total["nrr"] == pytest.approx(float(retained / sum(base.values())), abs=1e-12)
+    # At actual rates the base customers keep `retained`; at the base month's rates,
+    # retained_mrr, and the FX line is the difference.
+    assert total["retained_mrr"] + total["fx_mrr"] == retained
+    assert total["fx_mrr"] != 0
+    assert total["nrr_with_fx"] == pytest.approx(float(retained / sum(base.values())), abs=1e-12)
+    assert total["nrr"] == pytest.approx(float(total["retained_mrr"] / total["base_mrr"]), abs=1e-12)
     assert {r["segment_name"] for r in rows} == {"all", "plan", "region"}
 
 
@@ -62,7 +66,7 @@ def test_quarter_bridges_reconcile_and_chain(output_db):
     assert len(rows) == 8 and all(r["months"] == 3 for r in rows)
     for r in rows:
         assert r["mrr_end"] == (r["mrr_start"] + r["mrr_new"] + r["mrr_reactivation"] + r["mrr_expansion"]
-                                - r["mrr_contraction"] - r["mrr_churn"])
+                                - r["mrr_contraction"] - r["mrr_churn"] + r["mrr_fx"])
     for before, after in zip(rows, rows[1:]):
         assert after["mrr_start"] == before["mrr_end"]
     # The last quarter's end is the total MRR of its last month, from customer_months.

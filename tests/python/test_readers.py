@@ -53,7 +53,7 @@ def test_bridge_reconciles_in_duckdb(sample_output):
     bad = con.sql(
         f"""
         select count(*) from read_parquet('{sample_output}/mrr_movements/**/*.parquet', hive_partitioning=true)
-        where mrr_start + mrr_new + mrr_reactivation + mrr_expansion - mrr_contraction - mrr_churn <> mrr_end
+        where mrr_start + mrr_new + mrr_reactivation + mrr_expansion - mrr_contraction - mrr_churn + mrr_fx <> mrr_end
         """
     ).fetchone()[0]
     assert bad == 0
