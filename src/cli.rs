@@ -75,6 +75,14 @@ pub struct JobArgs {
     /// (UTC, an offset such as +05:30, or an IANA name such as America/New_York).
     #[arg(long, env = env::TIMEZONE)]
     pub timezone: Option<String>,
+    /// Largest drop in counted subscriptions from the day before to a month's close day
+    /// before the run stops as a partial export (fraction; 1 disables; default 0.10 within
+    /// a month, 0.50 month to month).
+    #[arg(long)]
+    pub max_close_drop: Option<f64>,
+    /// Close a month on a chosen day: YYYY-MM=YYYY-MM-DD (repeatable).
+    #[arg(long = "close-day", value_name = "YYYY-MM=YYYY-MM-DD")]
+    pub close_days: Vec<String>,
     /// Endpoint of an S3-compatible store (MinIO, R2); default AWS_ENDPOINT_URL.
     #[arg(long, env = env::S3_ENDPOINT)]
     pub s3_endpoint: Option<String>,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::engine::month_close::BusinessTz;
+use crate::engine::month_close::{BusinessTz, CloseOptions};
 use crate::engine::EngineOptions;
 use crate::io::store::StoreOptions;
 use crate::snapshots::ColumnNames;
@@ -100,6 +100,10 @@ pub struct ConfigFile {
     reporting_currency: Option<String>,
     horizon: Option<u32>,
     timezone: Option<String>,
+    max_close_drop: Option<f64>,
+    /// `"YYYY-MM" = "YYYY-MM-DD"`: months closed on a chosen day.
+    #[serde(default)]
+    close_days: std::collections::BTreeMap<String, String>,
     s3_endpoint: Option<String>,
     #[serde(default)]
     columns: ColumnMap,
@@ -155,6 +159,10 @@ pub struct Overrides {
     pub horizon: Option<u32>,
     /// --timezone
     pub timezone: Option<String>,
+    /// --max-close-drop
+    pub max_close_drop: Option<f64>,
+    /// --close-day, each `YYYY-MM=YYYY-MM-DD` (they replace the config file's)
+    pub close_days: Vec<String>,
     /// --from (range runs)
     pub from: Option<String>,
     /// --to (range runs)
@@ -275,6 +283,41 @@ impl JobConfig {
                 expected: "use UTC, a fixed offset such as +05:30, or an IANA zone such as America/New_York".into(),
             })?,
         };
+        let max_drop = cli.max_close_drop.or(file.max_close_drop);
+        if let Some(drop) = max_drop.filter(|d| !(0.0..=1.0).contains(d)) {
+            return Err(Error::InvalidArgument {
+                what: "--max-close-drop".into(),
+                value: drop.to_string(),
+                expected: "a fraction from 0 to 1, e.g. 0.35 (1 disables the check)".into(),
+            });
+        }
+        let pins: Vec<(String, String)> = if cli.close_days.is_empty() {
+            file.close_days.into_iter().collect()
+        } else {
+            cli.close_days
+                .iter()
+                .map(|p| {
+                    let (m, d) = p.split_once('=').unwrap_or((p, ""));
+                    (m.to_string(), d.to_string())
+                })
+                .collect()
+        };
+        let mut pinned = std::collections::BTreeMap::new();
+        for (month_text, day_text) in pins {
+            let bad = || Error::InvalidArgument {
+                what: "--close-day".into(),
+                value: format!("{month_text}={day_text}"),
+                expected: "use YYYY-MM=YYYY-MM-DD with the day inside the month, e.g. 2023-03=2023-03-30".into(),
+            };
+            let month = Month::parse(&month_text)
+                .filter(|_| month_text.trim().len() == 7)
+                .ok_or_else(bad)?;
+            let day = chrono::NaiveDate::parse_from_str(day_text.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+            if Month::from_date(day) != month {
+                return Err(bad());
+            }
+            pinned.insert(month, day);
+        }
         let d = ColumnNames::default();
         let m = file.columns;
         Ok(JobConfig {
@@ -295,6 +338,7 @@ impl JobConfig {
                 segment_by,
                 reporting_currency: currency.to_ascii_uppercase(),
                 horizon,
+                close: CloseOptions { max_drop, pinned },
             },
             write_from,
             store: StoreOptions {
@@ -361,6 +405,40 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("both --from and --to"), "{err}");
+    }
+
+    #[test]
+    fn close_options_from_the_command_line_or_the_file() {
+        let base = || Overrides {
+            input: Some("i".into()),
+            output: Some("o".into()),
+            ..Default::default()
+        };
+        let file: ConfigFile =
+            toml::from_str("max_close_drop = 0.35\n[close_days]\n\"2023-03\" = \"2023-03-30\"\n").unwrap();
+        let cfg = JobConfig::resolve(base(), Some(file)).unwrap();
+        assert_eq!(cfg.engine.close.max_drop, Some(0.35));
+        assert_eq!(cfg.engine.close.pinned.len(), 1);
+        for bad in ["2023-03=2023-04-01", "2023-03", "2023-3=2023-03-30"] {
+            let err = JobConfig::resolve(
+                Overrides {
+                    close_days: vec![bad.into()],
+                    ..base()
+                },
+                None,
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains("--close-day"), "{bad}: {err}");
+        }
+        let err = JobConfig::resolve(
+            Overrides {
+                max_close_drop: Some(1.5),
+                ..base()
+            },
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("fraction"), "{err}");
     }
 
     #[test]

@@ -205,6 +205,29 @@ pub enum Error {
         problem: String,
     },
 
+    /// A close day with markedly fewer subscriptions than the day before it.
+    #[error("{month}: the close day {close_day} has {close_subscriptions} counted subscriptions (MRR {close_mrr:.2} as exported) against {compared_subscriptions} (MRR {compared_mrr:.2}) on {compared_day}, {pct:.1}% fewer, more than the {limit_pct:.0}% allowed. A partial export counts every subscription missing from it as churned. Fix the export of {close_day}; or, if the drop is real, pass --max-close-drop {suggested} (max_close_drop in the config file; 1 disables the check); or close the month on the earlier day with --close-day {month}={compared_day} ([close_days] in the config file)", pct = drop * 100.0, limit_pct = limit * 100.0, suggested = (drop * 100.0).ceil() / 100.0)]
+    PartialCloseDay {
+        /// The month.
+        month: crate::Month,
+        /// Its close day.
+        close_day: chrono::NaiveDate,
+        /// Counted subscriptions on the close day.
+        close_subscriptions: u64,
+        /// Their MRR as exported.
+        close_mrr: f64,
+        /// The day compared with.
+        compared_day: chrono::NaiveDate,
+        /// Counted subscriptions that day.
+        compared_subscriptions: u64,
+        /// Their MRR as exported.
+        compared_mrr: f64,
+        /// The drop, a fraction.
+        drop: f64,
+        /// The largest drop allowed.
+        limit: f64,
+    },
+
     /// A month inside the timeline with no snapshot.
     #[error("no snapshot in month {month}, which lies inside the timeline {first} to {last}. Every month needs at least one snapshot: load the missing export, or pass --as-of to end the timeline before it")]
     GapMonth {
@@ -306,6 +329,7 @@ impl Error {
             | Error::Overflow { .. }
             | Error::MissingFxRate { .. }
             | Error::MissingBaseRate { .. }
+            | Error::PartialCloseDay { .. }
             | Error::BadFxRates { .. }
             | Error::GapMonth { .. }
             | Error::EmptyInput { .. }

@@ -48,6 +48,7 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
                 reporting: &cfg.engine.reporting_currency,
                 as_of: cfg.engine.as_of,
                 timezone: cfg.timezone,
+                pinned: &cfg.engine.close.pinned,
                 store: &cfg.store,
             },
         )

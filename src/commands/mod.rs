@@ -35,6 +35,8 @@ fn resolve(job: JobArgs, as_of: Option<String>, from: Option<String>, to: Option
         reporting_currency: job.reporting_currency,
         horizon: job.horizon,
         timezone: job.timezone,
+        max_close_drop: job.max_close_drop,
+        close_days: job.close_days,
         from,
         to,
         s3_endpoint: job.s3_endpoint,

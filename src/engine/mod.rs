@@ -37,7 +37,7 @@ pub mod windows;
 use crate::{Month, Result};
 use currency::FxRates;
 use keys::Keys;
-use month_close::{Closed, Timeline};
+use month_close::{CloseOptions, Closed, DayTotals, Timeline};
 
 /// Options of one computation.
 #[derive(Clone, Debug)]
@@ -51,6 +51,8 @@ pub struct EngineOptions {
     pub reporting_currency: String,
     /// Last months-since-cohort column of the wide matrix.
     pub horizon: u32,
+    /// How close days are chosen (pins, applied when the rows are read) and checked.
+    pub close: CloseOptions,
 }
 
 /// The computed tables, in working types (see [`crate::tables`]).
@@ -59,6 +61,8 @@ pub struct Tables {
     pub timeline: Timeline,
     /// close(M) of each month reported.
     pub close_dates: BTreeMap<Month, NaiveDate>,
+    /// Close days let through the partial-close check, and pinned months.
+    pub close_exceptions: Vec<month_close::CloseException>,
     /// customer_months.
     pub customer_months: DataFrame,
     /// mrr_movements.
@@ -87,11 +91,12 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
     let Closed {
         timeline,
         close_dates,
+        earlier,
         rows,
         sources,
     } = closed;
 
-    let (sub_months, money) = info_span!("currency").in_scope(|| -> Result<_> {
+    let (sub_months, money, close_exceptions) = info_span!("currency").in_scope(|| -> Result<_> {
         let mut rows = statuses::counted(rows)?;
         // The checks and the conversion read the same rows: run them side by side.
         let (checked, cents) = std::thread::scope(|scope| {
@@ -100,10 +105,23 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
             (check.join(), cents)
         });
         checked.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let close_totals = day_totals(&rows, &close_dates)?;
+        let exceptions = month_close::check_close_days(&close_totals, &earlier, &opts.close)?;
+        for e in &exceptions {
+            tracing::warn!(
+                month = %e.month,
+                close_day = %e.close.day,
+                close_subscriptions = e.close.subscriptions,
+                compared_day = %e.compared.day,
+                compared_subscriptions = e.compared.subscriptions,
+                by = e.by,
+                "close day let through"
+            );
+        }
         let (cents, money) = cents?;
         rows.with_column(cents.into_column())?;
         tracing::info!(rows = rows.height(), "subscription-months converted to cents");
-        Ok((rows, money))
+        Ok((rows, money, exceptions))
     })?;
 
     let ledger = info_span!("customer_months").in_scope(|| -> Result<_> {
@@ -146,6 +164,7 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
     Ok(Tables {
         timeline,
         close_dates,
+        close_exceptions,
         customer_months,
         mrr_movements: bridge.table,
         nrr_summary,
@@ -153,4 +172,31 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         nrr_matrix_wide,
         checks,
     })
+}
+
+/// Counted subscriptions and their MRR as exported on each month's close day.
+fn day_totals(rows: &DataFrame, close: &BTreeMap<Month, NaiveDate>) -> Result<BTreeMap<Month, DayTotals>> {
+    use crate::snapshots::{MONTH, MRR};
+    let months = rows.column(MONTH)?.i32()?;
+    let mrr = rows.column(MRR)?.cast(&DataType::Float64)?;
+    let mrr = mrr.f64()?;
+    let mut totals: BTreeMap<Month, DayTotals> = close
+        .iter()
+        .map(|(m, day)| {
+            (
+                *m,
+                DayTotals {
+                    day: *day,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    for (m, v) in months.iter().zip(mrr.iter()) {
+        if let Some(t) = m.and_then(|m| totals.get_mut(&Month(m))) {
+            t.subscriptions += 1;
+            t.mrr += v.unwrap_or(0.0);
+        }
+    }
+    Ok(totals)
 }

@@ -53,11 +53,154 @@ pub struct Closed {
     pub timeline: Timeline,
     /// close(M) of every timeline month.
     pub close_dates: BTreeMap<Month, NaiveDate>,
+    /// For months with an earlier snapshot day, that day's counted
+    /// subscriptions: what the close day is checked against.
+    pub earlier: BTreeMap<Month, DayTotals>,
     /// Canonical rows on close days (see [`crate::snapshots`]), with
     /// [`crate::snapshots::MONTH`] added.
     pub rows: DataFrame,
     /// The files the rows came from, for messages.
     pub sources: Sources,
+}
+
+/// How the close day of each month is chosen and checked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CloseOptions {
+    /// The largest drop in counted subscriptions from the day compared with
+    /// to the close day (a fraction; 1 disables the check). `None`: 10%
+    /// against an earlier day of the month, 50% against the previous month.
+    pub max_drop: Option<f64>,
+    /// Months closed on a chosen day instead of their latest one.
+    pub pinned: BTreeMap<Month, NaiveDate>,
+}
+
+/// The default largest drop against an earlier snapshot day of the same month.
+pub const DEFAULT_MAX_DROP_IN_MONTH: f64 = 0.10;
+/// The default largest drop against the previous month's close (one snapshot day per month).
+pub const DEFAULT_MAX_DROP_MONTH_TO_MONTH: f64 = 0.50;
+
+/// The days of a month that matter: its close and the latest day before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonthDays {
+    /// close(M): the latest snapshot day of M, or the pinned one.
+    pub close: NaiveDate,
+    /// The latest snapshot day of M before close(M), if any.
+    pub earlier: Option<NaiveDate>,
+}
+
+/// close(M) and the day before it for every month with a snapshot day,
+/// pins applied. A pinned day with no snapshot is bad usage.
+pub fn month_days(
+    days: impl IntoIterator<Item = NaiveDate>,
+    pinned: &BTreeMap<Month, NaiveDate>,
+) -> Result<BTreeMap<Month, MonthDays>> {
+    let mut by_month: BTreeMap<Month, Vec<NaiveDate>> = BTreeMap::new();
+    for day in days {
+        by_month.entry(Month::from_date(day)).or_default().push(day);
+    }
+    for (month, pin) in pinned {
+        if by_month.get(month).is_some_and(|days| !days.contains(pin)) {
+            return Err(Error::InvalidArgument {
+                what: "--close-day".into(),
+                value: format!("{month}={pin}"),
+                expected: format!("{pin} has no snapshot: pin {month} to a day the input has"),
+            });
+        }
+    }
+    Ok(by_month
+        .into_iter()
+        .map(|(month, mut days)| {
+            days.sort_unstable();
+            days.dedup();
+            let close = pinned.get(&month).copied().unwrap_or(days[days.len() - 1]);
+            let earlier = days.iter().rev().find(|d| **d < close).copied();
+            (month, MonthDays { close, earlier })
+        })
+        .collect())
+}
+
+/// Counted subscriptions on one snapshot day, and their MRR as exported
+/// (major units, currencies not converted): what a partial export loses.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DayTotals {
+    /// The day.
+    pub day: NaiveDate,
+    /// Counted subscription rows.
+    pub subscriptions: u64,
+    /// Their `mrr`, summed as exported.
+    pub mrr: f64,
+}
+
+/// A close day let through although it has markedly fewer subscriptions
+/// than the day it was compared with, or a month closed on a pinned day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloseException {
+    /// The month.
+    pub month: Month,
+    /// The close day and its totals.
+    pub close: DayTotals,
+    /// The day compared with and its totals.
+    pub compared: DayTotals,
+    /// Why the month stands: `--max-close-drop` or `--close-day`.
+    pub by: &'static str,
+}
+
+/// The partial-close-day check: for every timeline month, the close day's
+/// counted subscriptions against the latest earlier snapshot day of the
+/// month or, with no such day, against the previous month's close. A drop
+/// beyond the limit stops the run; one let through by `--max-close-drop`,
+/// and every pinned month, is returned to be reported.
+pub fn check_close_days(
+    close: &BTreeMap<Month, DayTotals>,
+    earlier: &BTreeMap<Month, DayTotals>,
+    options: &CloseOptions,
+) -> Result<Vec<CloseException>> {
+    let mut exceptions = Vec::new();
+    for (month, totals) in close {
+        let (compared, default) = match earlier.get(month) {
+            Some(e) => (*e, DEFAULT_MAX_DROP_IN_MONTH),
+            None => match close.get(&month.plus(-1)) {
+                Some(p) => (*p, DEFAULT_MAX_DROP_MONTH_TO_MONTH),
+                None => continue,
+            },
+        };
+        if compared.subscriptions == 0 {
+            continue;
+        }
+        let drop = 1.0 - totals.subscriptions as f64 / compared.subscriptions as f64;
+        if options.pinned.contains_key(month) {
+            exceptions.push(CloseException {
+                month: *month,
+                close: *totals,
+                compared,
+                by: "--close-day",
+            });
+            continue;
+        }
+        let limit = options.max_drop.unwrap_or(default);
+        if drop > limit {
+            return Err(Error::PartialCloseDay {
+                month: *month,
+                close_day: totals.day,
+                close_subscriptions: totals.subscriptions,
+                close_mrr: totals.mrr,
+                compared_day: compared.day,
+                compared_subscriptions: compared.subscriptions,
+                compared_mrr: compared.mrr,
+                drop,
+                limit,
+            });
+        }
+        if drop > default {
+            exceptions.push(CloseException {
+                month: *month,
+                close: *totals,
+                compared,
+                by: "--max-close-drop",
+            });
+        }
+    }
+    Ok(exceptions)
 }
 
 /// The earliest snapshot day accepted.
@@ -204,16 +347,6 @@ pub fn month_of(date: Expr) -> Expr {
     date.clone().dt().year().cast(DataType::Int32) * lit(12) + date.dt().month().cast(DataType::Int32) - lit(1)
 }
 
-/// close(M) of every month that has a snapshot day: the latest day in it.
-pub fn close_days(days: impl IntoIterator<Item = NaiveDate>) -> BTreeMap<Month, NaiveDate> {
-    let mut close = BTreeMap::new();
-    for day in days {
-        let latest = close.entry(Month::from_date(day)).or_insert(day);
-        *latest = (*latest).max(day);
-    }
-    close
-}
-
 /// The timeline of an input whose months close on `close`, ending at
 /// `as_of` (default: the last month in the data); checks it has no gaps and
 /// keeps the close days of its months only.
@@ -253,6 +386,15 @@ mod tests {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
     }
 
+    /// close(M) of every month that has a snapshot day, without pins.
+    fn close_days(days: impl IntoIterator<Item = NaiveDate>) -> BTreeMap<Month, NaiveDate> {
+        month_days(days, &BTreeMap::new())
+            .unwrap()
+            .into_iter()
+            .map(|(m, d)| (m, d.close))
+            .collect()
+    }
+
     #[test]
     fn close_is_the_latest_day_of_each_month() {
         let close = close_days(["2024-01-05", "2024-01-31", "2024-01-17", "2024-02-28"].map(day));
@@ -276,6 +418,77 @@ mod tests {
             timeline(&BTreeMap::new(), None, "in"),
             Err(Error::EmptyInput { .. })
         ));
+    }
+
+    fn totals(day: &str, subscriptions: u64) -> DayTotals {
+        DayTotals {
+            day: self::tests::day(day),
+            subscriptions,
+            mrr: subscriptions as f64 * 10.0,
+        }
+    }
+
+    #[test]
+    fn month_days_are_the_close_and_the_day_before_it() {
+        let days = ["2023-03-29", "2023-03-31", "2023-03-30", "2023-04-30"].map(day);
+        let plan = month_days(days, &BTreeMap::new()).unwrap();
+        let march = plan[&Month::from_ym(2023, 3)];
+        assert_eq!(
+            (march.close, march.earlier),
+            (day("2023-03-31"), Some(day("2023-03-30")))
+        );
+        assert_eq!(plan[&Month::from_ym(2023, 4)].earlier, None);
+        let pins = BTreeMap::from([(Month::from_ym(2023, 3), day("2023-03-30"))]);
+        let march = month_days(days, &pins).unwrap()[&Month::from_ym(2023, 3)];
+        assert_eq!(
+            (march.close, march.earlier),
+            (day("2023-03-30"), Some(day("2023-03-29")))
+        );
+        let pins = BTreeMap::from([(Month::from_ym(2023, 3), day("2023-03-15"))]);
+        assert_eq!(month_days(days, &pins).unwrap_err().kind(), crate::ErrorKind::Usage);
+    }
+
+    /// The case: 30% of the close day's rows lost; a real 20% churn
+    /// month of month-end snapshots; a drop let through by --max-close-drop.
+    #[test]
+    fn a_partial_close_day_stops_the_run() {
+        let march = Month::from_ym(2023, 3);
+        let close = BTreeMap::from([(march, totals("2023-03-31", 1_400))]);
+        let earlier = BTreeMap::from([(march, totals("2023-03-30", 2_000))]);
+        let err = check_close_days(&close, &earlier, &CloseOptions::default()).unwrap_err();
+        let text = err.to_string();
+        for part in [
+            "2023-03-31",
+            "2023-03-30",
+            "1400",
+            "2000",
+            "30.0%",
+            "--max-close-drop",
+            "--close-day 2023-03=2023-03-30",
+        ] {
+            assert!(text.contains(part), "{part} missing: {text}");
+        }
+        let relaxed = CloseOptions {
+            max_drop: Some(0.35),
+            ..Default::default()
+        };
+        let let_through = check_close_days(&close, &earlier, &relaxed).unwrap();
+        assert_eq!(let_through.len(), 1);
+        assert_eq!(let_through[0].by, "--max-close-drop");
+
+        // One snapshot per month: a 20% churn month is no partial export.
+        let monthly = BTreeMap::from([
+            (Month::from_ym(2023, 2), totals("2023-02-28", 1_000)),
+            (march, totals("2023-03-31", 800)),
+        ]);
+        assert!(check_close_days(&monthly, &BTreeMap::new(), &CloseOptions::default())
+            .unwrap()
+            .is_empty());
+        let halved = BTreeMap::from([
+            (Month::from_ym(2023, 2), totals("2023-02-28", 1_000)),
+            (march, totals("2023-03-31", 400)),
+        ]);
+        assert!(check_close_days(&halved, &BTreeMap::new(), &CloseOptions::default()).is_err());
     }
 
     #[test]

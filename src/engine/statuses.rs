@@ -28,6 +28,19 @@ pub fn status_counts(status: Option<&str>) -> bool {
     !ZERO_MRR_STATUSES.iter().any(|z| z.eq_ignore_ascii_case(status))
 }
 
+/// Whether a row counts, as a Polars expression over its status (for scans
+/// that should not materialise the rows).
+pub fn counts(status: Expr) -> Expr {
+    let zero = Series::new("zero".into(), ZERO_MRR_STATUSES);
+    status.clone().is_null().or(status
+        .str()
+        .strip_chars(lit(NULL))
+        .str()
+        .to_lowercase()
+        .is_in(lit(zero).implode(false), false)
+        .not())
+}
+
 /// The rows of `rows` whose status counts.
 pub fn counted(rows: DataFrame) -> Result<DataFrame> {
     let keep: BooleanChunked = {
@@ -55,6 +68,29 @@ mod tests {
         assert!(!status_counts(Some("TRIALING")));
         assert!(status_counts(Some("past_due")));
         assert!(status_counts(None));
+    }
+
+    #[test]
+    fn the_expression_agrees_with_the_rule() {
+        let statuses = [
+            Some("active"),
+            Some(" Paused "),
+            None,
+            Some("CANCELED"),
+            Some("past_due"),
+        ];
+        let frame = df!(STATUS => statuses).unwrap();
+        let out = frame.lazy().select([counts(col(STATUS)).alias("c")]).collect().unwrap();
+        let got: Vec<bool> = out
+            .column("c")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|b| b.unwrap())
+            .collect();
+        let want: Vec<bool> = statuses.iter().map(|s| status_counts(*s)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

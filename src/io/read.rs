@@ -12,7 +12,8 @@ use polars::prelude::*;
 
 use super::store::{self, Entry, Location, StoreOptions};
 use crate::engine::currency::FxRates;
-use crate::engine::month_close::{self, BusinessTz, Closed};
+use crate::engine::month_close::{self, BusinessTz, Closed, DayTotals};
+use crate::engine::statuses;
 use crate::snapshots::{self as s, segment_column, ColumnNames, Sources};
 use crate::{Error, Result};
 
@@ -255,6 +256,8 @@ pub struct ReadOptions<'a> {
     pub as_of: Option<crate::Month>,
     /// The business time zone, which decides the day of a zoned timestamp.
     pub timezone: BusinessTz,
+    /// Months closed on a chosen day (`--close-day`).
+    pub pinned: &'a BTreeMap<crate::Month, NaiveDate>,
     /// Object-store settings.
     pub store: &'a StoreOptions,
 }
@@ -287,15 +290,19 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
             });
         }
     }
-    // When every file sits in a snapshot_date=… folder, the close days are
-    // known from the listing, by the same rule as the rows: only their files
-    // are opened. If a file's rows then turn out to lie on other days (or
-    // it has none), the listing misled: every file is read instead.
+    // When every file sits in a snapshot_date=… folder, the close days (and
+    // the day before each, for the partial-close check) are known from the
+    // listing, by the same rule as the rows: only their files are opened. If
+    // a file's rows then turn out to lie on other days (or it has none), the
+    // listing misled: every file is read instead.
     let all_files = files.clone();
     let listed: Option<Vec<NaiveDate>> = files.iter().map(folder_day).collect();
     if let Some(days) = &listed {
-        let close = month_close::close_days(days.iter().copied());
-        let mut keep = days.iter().map(|d| close.get(&crate::Month::from_date(*d)) == Some(d));
+        let plan = month_close::month_days(days.iter().copied(), opts.pinned)?;
+        let mut keep = days.iter().map(|d| {
+            plan.get(&crate::Month::from_date(*d))
+                .is_some_and(|m| m.close == *d || m.earlier == Some(*d))
+        });
         files.retain(|_| keep.next().unwrap_or(true));
     }
     let mut scan = Scan::open(&root, &files, input, opts)?;
@@ -313,9 +320,15 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
             "files of days that close no month skipped"
         );
         days.check(&scan.sources, &opts.names.snapshot_date)?;
-        let close = month_close::close_days(days.days());
+        let plan = month_close::month_days(days.days(), opts.pinned)?;
+        let close = plan.iter().map(|(m, d)| (*m, d.close)).collect();
         let (timeline, close_dates) = month_close::timeline(&close, opts.as_of, input)?;
         let rows = scan.collect_on(&close_dates)?;
+        let earlier_days: BTreeMap<crate::Month, NaiveDate> = close_dates
+            .keys()
+            .filter_map(|m| Some((*m, plan[m].earlier?)))
+            .collect();
+        let earlier = scan.day_totals(&earlier_days)?;
         tracing::info!(
             rows_read = days.rows(),
             months = timeline.len(),
@@ -327,6 +340,7 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
         let closed = Closed {
             timeline,
             close_dates,
+            earlier,
             rows,
             sources: scan.sources.clone(),
         };
@@ -448,6 +462,55 @@ impl Scan {
             })
             .collect();
         Ok(DayCounts { groups })
+    }
+
+    /// Counted subscriptions and their MRR as exported on the given days
+    /// (one per month), read without materialising the rows.
+    fn day_totals(&self, days: &BTreeMap<crate::Month, NaiveDate>) -> Result<BTreeMap<crate::Month, DayTotals>> {
+        if days.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let list: Vec<i32> = days.values().map(|d| crate::month::date_to_epoch_days(*d)).collect();
+        let list = Series::new("days".into(), list).cast(&DataType::Date)?;
+        let totals = self
+            .frame
+            .clone()
+            .filter(col(s::SNAPSHOT_DATE).is_in(lit(list).implode(false), false))
+            .filter(statuses::counts(col(s::STATUS)))
+            .group_by([col(s::SNAPSHOT_DATE).cast(DataType::Int32).alias("day")])
+            .agg([
+                len().cast(DataType::UInt64).alias("n"),
+                col(s::MRR).cast(DataType::Float64).sum().alias("mrr"),
+            ])
+            .collect();
+        let totals = self.decoded(totals)?;
+        let (day, n, mrr) = (
+            totals.column("day")?.i32()?,
+            totals.column("n")?.u64()?,
+            totals.column("mrr")?.f64()?,
+        );
+        let mut out = BTreeMap::new();
+        for i in 0..totals.height() {
+            let Some(date) = day.get(i).and_then(crate::month::epoch_days_to_date) else {
+                continue;
+            };
+            out.insert(
+                crate::Month::from_date(date),
+                DayTotals {
+                    day: date,
+                    subscriptions: n.get(i).unwrap_or_default(),
+                    mrr: mrr.get(i).unwrap_or_default(),
+                },
+            );
+        }
+        // A day whose rows all count zero has no group: it has no subscriptions.
+        for (m, d) in days {
+            out.entry(*m).or_insert(DayTotals {
+                day: *d,
+                ..Default::default()
+            });
+        }
+        Ok(out)
     }
 
     /// The rows on the close days, with [`s::MONTH`] added.

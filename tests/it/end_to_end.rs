@@ -382,3 +382,74 @@ fn check_failures_have_their_own_exit_status() {
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("no _manifest.json"), "{stderr}");
 }
+
+/// Daily snapshots of 2,000 customers whose 2023-03-31 export lost 30% of
+/// its rows: the run stops; --max-close-drop 1 lets it through; --close-day
+/// closes March on the 30th, giving what a run without the partial day gives.
+#[test]
+fn partial_close_day_fails_loudly() {
+    let dir = tempdir();
+    nrr::generate::generate(&nrr::generate::GenerateOptions {
+        customers: 2_000,
+        months: 4,
+        daily: true,
+        seed: 5,
+        start: nrr::Month::from_ym(2023, 1),
+        output: dir.path().join("data"),
+    })
+    .unwrap();
+    let snapshots = dir.path().join("data/snapshots");
+    let partial = snapshots.join("snapshot_date=2023-03-31/part-00000.parquet");
+    let full = read_parquet_file(&partial);
+    let kept = full.slice(0, full.height() * 7 / 10);
+    nrr::io::write::write_parquet(&partial, kept).unwrap();
+    let fx = dir.path().join("data/fx_rates.parquet");
+    let run = |out: &str, extra: &[&str]| {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "run",
+            "--input",
+            snapshots.to_str().unwrap(),
+            "--fx-rates",
+            fx.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let (code, _, stderr) = nrr(&args);
+        (code, stderr, out)
+    };
+
+    let (code, stderr, out) = run("stopped", &[]);
+    assert_eq!(code, 3, "{stderr}");
+    for part in [
+        "2023-03: the close day 2023-03-31",
+        "on 2023-03-30",
+        "--close-day 2023-03=2023-03-30",
+    ] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    assert!(!out.exists(), "nothing written");
+
+    let (code, stderr, out) = run("let-through", &["--max-close-drop", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("close day let through"), "{stderr}");
+    let march = |out: &Path| {
+        let mm = read_table(out, "mrr_movements");
+        let m = filter_eq(&mm, "month", lit(date("2023-03-01")));
+        ints(&filter_eq(&m, "segment_name", lit("all")), "customers_churned")[0]
+    };
+    let churned_partial = march(&out);
+
+    let (code, stderr, pinned) = run("pinned", &["--close-day", "2023-03=2023-03-30"]);
+    assert_eq!(code, 0, "{stderr}");
+    fs_err::remove_dir_all(snapshots.join("snapshot_date=2023-03-31")).unwrap();
+    let (code, stderr, without) = run("without", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_same_files(&pinned, &without);
+    assert!(
+        churned_partial > 3 * march(&without),
+        "the partial day churns {churned_partial} customers, the real close {}",
+        march(&without)
+    );
+}

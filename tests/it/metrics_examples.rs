@@ -155,7 +155,9 @@ fn section1_month_close_daily_snapshots_with_statuses() {
 
 /// METRICS.md section 1 (month close), the late-row example: one row dated
 /// 2024-02-29 while all other rows stop on 2024-02-28 makes close(Feb) =
-/// 2024-02-29, and every subscription without a row that day counts 0 in February.
+/// 2024-02-29, and every subscription without a row that day counts 0 in
+/// February. The partial-close check stops such a run (1 subscription on the
+/// close day against 2 the day before, 50% fewer); `--max-close-drop 1` lets it through.
 #[test]
 fn section1_one_late_row_moves_close_for_everyone() {
     let rows = [
@@ -165,7 +167,24 @@ fn section1_one_late_row_moves_close_for_everyone() {
         ("2024-02-28", "c2", "s2", 50.0),
         ("2024-02-29", "c1", "s1", 100.0),
     ];
-    let (_dir, out) = run_job(snapshot_frame(&rows), &[], None, None);
+    let dir = tempdir();
+    let input = write(&dir.path().join("in/snapshots.parquet"), snapshot_frame(&rows));
+    let Err(err) = job::run(&config(&input, &dir.path().join("out"), &[], None)) else {
+        panic!("a partial close day ran");
+    };
+    assert!(
+        err.to_string()
+            .contains("2024-02: the close day 2024-02-29 has 1 counted"),
+        "{err}"
+    );
+    assert!(!dir.path().join("out").exists());
+
+    let dir = tempdir();
+    let input = write(&dir.path().join("in/snapshots.parquet"), snapshot_frame(&rows));
+    let out = dir.path().join("out");
+    let mut cfg = config(&input, &out, &[], None);
+    cfg.engine.close.max_drop = Some(1.0);
+    job::run(&cfg).unwrap();
 
     let cm = filter_eq(&read_table(&out, "customer_months"), "month", lit(date("2024-02-01")));
     assert_eq!(strings(&cm, "customer_id"), ["c1", "c2"]);
