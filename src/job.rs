@@ -89,6 +89,12 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
         segment_by: cfg.engine.segment_by.clone(),
         timeline_first: timeline.first.to_string(),
         as_of: timeline.last.to_string(),
+        as_of_close_date: tables
+            .close_dates
+            .get(&timeline.last)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        month_to_date: tables.month_to_date(),
         months_written_from: from.to_string(),
         months_written_to: timeline.last.to_string(),
         tables: written

@@ -62,6 +62,13 @@ pub fn render(tables: &Tables, currency: &str) -> Result<String> {
         tables.timeline.len(),
         count("customers_end")
     );
+    if tables.month_to_date() {
+        let close = tables.close_dates.get(&last).map(|d| d.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "note: {last} is month-to-date: it stands on the snapshot of {close}, before the month's last day"
+        );
+    }
     let _ = writeln!(out, "MRR bridge {last} ({currency})");
     let rows = [
         ("  start", "mrr_start", ""),

@@ -27,6 +27,8 @@ pub const PREV_MRR: &str = "prev_mrr";
 pub const MOVEMENT: &str = "movement";
 /// Months from cohort month to month (cohort_matrix).
 pub const MONTHS_SINCE_COHORT: &str = "months_since_cohort";
+/// The snapshot day a month stands on, close(M) (mrr_movements).
+pub const CLOSE_DATE: &str = "close_date";
 /// FX impact of a customer-month: MRR at actual rates minus MRR at the
 /// previous month's rates (customer_months).
 pub const FX_MRR: &str = "fx_mrr";
@@ -38,6 +40,8 @@ pub const WINDOW_MONTHS: &str = "window_months";
 pub enum Kind {
     /// `DATE`, first day of the month; internally a month index.
     Month,
+    /// `DATE`; internally days since 1970-01-01.
+    Day,
     /// `DECIMAL(18,2)`; internally integer cents.
     Money,
     /// `INT64`.
@@ -52,7 +56,7 @@ impl Kind {
     /// The Polars type of the published column.
     pub fn dtype(self) -> DataType {
         match self {
-            Kind::Month => DataType::Date,
+            Kind::Month | Kind::Day => DataType::Date,
             Kind::Money => DataType::Decimal(18, 2),
             Kind::Int => DataType::Int64,
             Kind::Ratio => DataType::Float64,
@@ -98,6 +102,7 @@ pub const MRR_MOVEMENTS: TableSpec = TableSpec {
     partitioned: true,
     columns: &[
         (MONTH, Month),
+        (CLOSE_DATE, Day),
         (SEGMENT_NAME, Text),
         (SEGMENT_VALUE, Text),
         ("customers_start", Int),
@@ -255,14 +260,14 @@ fn publish(column: Column, kind: Kind) -> Result<Column> {
 }
 
 /// The inverse of [`finalize`]'s type changes, for tables read back from the
-/// output: `DATE` months become month indices and `DECIMAL(18,2)` money
-/// becomes integer cents.
+/// output: `DATE` months become month indices (a [`CLOSE_DATE`] stays a
+/// date) and `DECIMAL(18,2)` money becomes integer cents.
 pub fn unpublish(frame: DataFrame) -> Result<DataFrame> {
     let mut out = Vec::with_capacity(frame.width());
     for column in frame.columns() {
         let name = column.name().clone();
         out.push(match column.dtype() {
-            DataType::Date => {
+            DataType::Date if name.as_str() != CLOSE_DATE => {
                 let days = column.cast(&DataType::Int32)?;
                 let months = days
                     .i32()?

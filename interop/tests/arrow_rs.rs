@@ -24,7 +24,7 @@ enum Kind {
 fn kind_of(column: &str) -> Kind {
     match column {
         "customer_id" | "movement" | "segment_name" | "segment_value" | "plan" | "region" => Kind::Text,
-        "cohort_month" => Kind::Date,
+        "cohort_month" | "close_date" => Kind::Date,
         "nrr" | "grr" | "logo_retention" | "nrr_with_fx" => Kind::Ratio,
         c if c.starts_with('m') && c.len() == 3 && c[1..].chars().all(|d| d.is_ascii_digit()) => Kind::Ratio,
         c if c.starts_with("customers_")
@@ -52,6 +52,7 @@ fn expected_columns(table: &str) -> Vec<String> {
             "region",
         ],
         "mrr_movements" => &[
+            "close_date",
             "segment_name",
             "segment_value",
             "customers_start",

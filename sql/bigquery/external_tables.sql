@@ -32,6 +32,7 @@ OPTIONS (
 );
 
 CREATE OR REPLACE EXTERNAL TABLE `${dataset}.mrr_movements` (
+  close_date DATE,
   segment_name STRING,
   segment_value STRING,
   customers_start INT64,

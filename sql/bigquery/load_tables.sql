@@ -35,6 +35,7 @@ WITH PARTITION COLUMNS (
 
 LOAD DATA OVERWRITE `${dataset}.mrr_movements` (
   month DATE,
+  close_date DATE,
   segment_name STRING,
   segment_value STRING,
   customers_start INT64,

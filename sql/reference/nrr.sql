@@ -77,7 +77,7 @@ SELECT MIN(c.month_idx) AS first_idx,
 FROM nrr_tmp_close c CROSS JOIN nrr_params p;
 
 CREATE TABLE nrr_tmp_months AS
-SELECT c.month_idx,
+SELECT c.month_idx, c.close_date,
        CAST(DATE_TRUNC('month', c.close_date) AS DATE) AS month   -- ENGINE: BigQuery DATE_TRUNC(c.close_date, MONTH)
 FROM nrr_tmp_close c CROSS JOIN nrr_tmp_timeline t
 WHERE c.month_idx BETWEEN t.first_idx AND t.last_idx;
@@ -270,7 +270,7 @@ FROM nrr_tmp_long
 GROUP BY month_idx, segment_name, segment_value;
 
 CREATE TABLE mrr_movements AS
-SELECT m.month, k.segment_name, k.segment_value,
+SELECT m.month, m.close_date, k.segment_name, k.segment_value,
        COALESCE(b.customers_start, 0) AS customers_start,
        COALESCE(b.customers_end, 0) AS customers_end,
        COALESCE(b.customers_new, 0) AS customers_new,

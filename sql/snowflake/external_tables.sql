@@ -32,6 +32,7 @@ AUTO_REFRESH = FALSE;
 
 CREATE OR REPLACE EXTERNAL TABLE mrr_movements (
   month DATE AS (TO_DATE(SPLIT_PART(SPLIT_PART(METADATA$FILENAME, 'month=', 2), '/', 1), 'YYYY-MM-DD')),
+  close_date DATE AS (VALUE:close_date::DATE),
   segment_name VARCHAR AS (VALUE:segment_name::VARCHAR),
   segment_value VARCHAR AS (VALUE:segment_value::VARCHAR),
   customers_start BIGINT AS (VALUE:customers_start::BIGINT),

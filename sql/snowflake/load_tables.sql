@@ -48,6 +48,7 @@ FORCE = TRUE;
 
 CREATE TABLE IF NOT EXISTS mrr_movements (
   month DATE,
+  close_date DATE,
   segment_name VARCHAR,
   segment_value VARCHAR,
   customers_start BIGINT,
@@ -75,6 +76,7 @@ COPY INTO mrr_movements
 FROM (
   SELECT
     TO_DATE(SPLIT_PART(SPLIT_PART(METADATA$FILENAME, 'month=', 2), '/', 1), 'YYYY-MM-DD'),
+    $1:close_date::DATE,
     $1:segment_name::VARCHAR,
     $1:segment_value::VARCHAR,
     $1:customers_start::BIGINT,

@@ -8,6 +8,9 @@
 //! the textbook ratios at constant currency, nrr_with_fx the ratio at actual
 //! rates ([`super::ratios`]).
 
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::accumulate::{self, Sums};
@@ -16,7 +19,7 @@ use super::ledger::Ledger;
 use super::month_close::Timeline;
 use super::movements::{Movement, MovementRow};
 use super::ratios::{grr, nrr, nrr_with_fx};
-use crate::tables::{MONTH, SEGMENT_NAME, SEGMENT_VALUE};
+use crate::tables::{CLOSE_DATE, MONTH, SEGMENT_NAME, SEGMENT_VALUE};
 use crate::{Error, Month, Result};
 
 /// Additive columns of mrr_movements, in order: 7 counts, then 8 money columns.
@@ -85,7 +88,12 @@ pub struct Bridge {
 /// The mrr_movements table: a row for every month and key from the key's
 /// first month on; quiet months show zeros. Fails if a bridge does not
 /// reconcile or a segment does not sum to the totals (a bug, never data).
-pub fn build(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<Bridge> {
+pub fn build(
+    ledger: &Ledger,
+    keys: &Keys,
+    timeline: Timeline,
+    close_dates: &BTreeMap<Month, NaiveDate>,
+) -> Result<Bridge> {
     let first = timeline.first.0;
     let mut sums = Sums::<15>::new(timeline.len(), keys.len());
     let mut ks = Vec::new();
@@ -101,12 +109,16 @@ pub fn build(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<Bridge>
     let segment_sums_checked = reconcile(&sums, keys, timeline)?;
 
     let mut rows = Vec::new();
-    let mut month_col = Vec::new();
+    let (mut month_col, mut close_col) = (Vec::new(), Vec::new());
     for m in 0..timeline.len() {
         let month = first + m as i32;
+        let close = close_dates
+            .get(&Month(month))
+            .map(|d| crate::month::date_to_epoch_days(*d));
         for k in (0..keys.len()).filter(|k| keys.first[*k] <= month) {
             rows.push((m, k));
             month_col.push(month);
+            close_col.push(close);
         }
     }
     let values = sums.emit(&rows);
@@ -127,6 +139,7 @@ pub fn build(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<Bridge>
     let (names, vals) = key_columns(keys, rows.iter().map(|(_, k)| *k));
     let mut columns = vec![
         Column::new(MONTH.into(), month_col),
+        Column::new(CLOSE_DATE.into(), close_col),
         Column::new(SEGMENT_NAME.into(), names),
         Column::new(SEGMENT_VALUE.into(), vals),
     ];

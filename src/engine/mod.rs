@@ -77,6 +77,16 @@ pub struct Tables {
     pub checks: Checks,
 }
 
+impl Tables {
+    /// Whether the as-of month closes before its last calendar day: its
+    /// numbers are month-to-date.
+    pub fn month_to_date(&self) -> bool {
+        self.close_dates
+            .get(&self.timeline.last)
+            .is_some_and(|d| *d < self.timeline.last.last_day())
+    }
+}
+
 /// Counts of the internal checks a computation passed (any failure is an error).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Checks {
@@ -139,7 +149,7 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         info_span!("customer_months_table").in_scope(|| customer_months::table(&ledger, &opts.segment_by))?;
 
     let bridge = info_span!("movements").in_scope(|| -> Result<_> {
-        let bridge = bridge::build(&ledger, &keys, timeline)?;
+        let bridge = bridge::build(&ledger, &keys, timeline, &close_dates)?;
         tracing::info!(rows = bridge.table.height(), "mrr movements");
         Ok(bridge)
     })?;

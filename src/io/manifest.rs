@@ -42,6 +42,12 @@ pub struct Manifest {
     pub timeline_first: String,
     /// As-of month, last of the timeline (YYYY-MM).
     pub as_of: String,
+    /// The snapshot day the as-of month stands on (YYYY-MM-DD).
+    #[serde(default)]
+    pub as_of_close_date: String,
+    /// Whether that day is before the month's last day: the as-of month is month-to-date.
+    #[serde(default)]
+    pub month_to_date: bool,
     /// First month whose partitions this run wrote (YYYY-MM).
     pub months_written_from: String,
     /// Last month whose partitions this run wrote (YYYY-MM).

@@ -24,6 +24,10 @@ pub struct ReportData {
     pub version: String,
     /// As-of month (YYYY-MM).
     pub as_of: String,
+    /// The snapshot day the as-of month stands on (empty for outputs of older versions).
+    pub as_of_close_date: String,
+    /// Whether the as-of month is month-to-date (its close day is before its last day).
+    pub month_to_date: bool,
     /// First month of the timeline.
     pub timeline_first: String,
     /// Reporting currency.
@@ -390,6 +394,8 @@ pub fn build(
     Ok(ReportData {
         version: manifest.version.clone(),
         as_of: manifest.as_of.clone(),
+        as_of_close_date: manifest.as_of_close_date.clone(),
+        month_to_date: manifest.month_to_date,
         timeline_first: manifest.timeline_first.clone(),
         currency: manifest.reporting_currency.clone(),
         input_fingerprint: manifest.input_fingerprint.clone(),
@@ -415,6 +421,14 @@ pub fn html(data: &ReportData) -> Result<String> {
         .map_err(|e| Error::Invariant(e.to_string()))?
         .replace("</", "<\\/");
     let title = format!("NRR report, as of {}", data.as_of);
+    let month_to_date = if data.month_to_date {
+        format!(
+            r#" · <strong class="mtd">{} is month-to-date</strong> (snapshot of {})"#,
+            data.as_of, data.as_of_close_date
+        )
+    } else {
+        String::new()
+    };
     Ok(format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -427,7 +441,7 @@ pub fn html(data: &ReportData) -> Result<String> {
 <body data-render="pending">
 <header>
   <h1>Net Revenue Retention</h1>
-  <p class="meta">As of <strong>{as_of}</strong> · timeline {first} to {as_of} · amounts in {currency}</p>
+  <p class="meta">As of <strong>{as_of}</strong>{month_to_date} · timeline {first} to {as_of} · amounts in {currency}</p>
   <label class="control">Segment <select id="segment"></select></label>
 </header>
 <main>

@@ -453,3 +453,44 @@ fn partial_close_day_fails_loudly() {
         march(&without)
     );
 }
+
+/// A run on the 15th: the as-of month stands on the 15th's snapshot and is
+/// reported month-to-date (summary, manifest); every month carries its close_date.
+#[test]
+fn month_to_date_as_of_month_is_said() {
+    let dir = tempdir();
+    let rows = [
+        ("2024-01-31", "c1", "s1", 100.0),
+        ("2024-02-14", "c1", "s1", 100.0),
+        ("2024-02-15", "c1", "s1", 120.0),
+    ];
+    let input = write(&dir.path().join("in/a.parquet"), snapshot_frame(&rows));
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = nrr(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("2024-02 is month-to-date"), "{stdout}");
+    let manifest = fs_err::read_to_string(out.join("_manifest.json")).unwrap();
+    assert!(manifest.contains("\"as_of_close_date\": \"2024-02-15\""), "{manifest}");
+    assert!(manifest.contains("\"month_to_date\": true"), "{manifest}");
+    let mm = filter_eq(&read_table(&out, "mrr_movements"), "segment_name", lit("all"));
+    let days: Vec<i32> = mm
+        .column("close_date")
+        .unwrap()
+        .cast(&DataType::Int32)
+        .unwrap()
+        .i32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let expected: Vec<i32> = ["2024-01-31", "2024-02-15"]
+        .iter()
+        .map(|d| nrr::month::date_to_epoch_days(date(d)))
+        .collect();
+    assert_eq!(days, expected);
+}
