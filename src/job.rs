@@ -20,7 +20,7 @@ use crate::io::manifest::{self, Manifest, Reconciliation};
 use crate::io::read::{self, ReadOptions};
 use crate::io::store::Location;
 use crate::io::write::{self, Written};
-use crate::tables::{self, COHORT_MATRIX, CUSTOMER_MONTHS, MRR_MOVEMENTS, NRR_MATRIX_WIDE, NRR_SUMMARY};
+use crate::tables::{self, COHORT_MATRIX, CUSTOMER_MONTHS, DATA_QUALITY, MRR_MOVEMENTS, NRR_MATRIX_WIDE, NRR_SUMMARY};
 use crate::{Error, Month, Result};
 
 /// What a run produced.
@@ -107,6 +107,10 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
             segment_sums_checked: tables.checks.segment_sums,
             segment_sums_mismatched: 0,
         },
+        data_quality: manifest::DataQuality {
+            warnings: tables.warnings,
+            infos: tables.infos,
+        },
         started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
@@ -136,6 +140,7 @@ fn write_all(
         (&MRR_MOVEMENTS, &tables.mrr_movements),
         (&NRR_SUMMARY, &tables.nrr_summary),
         (&COHORT_MATRIX, &tables.cohort_matrix),
+        (&DATA_QUALITY, &tables.data_quality),
     ]
     .into_iter()
     .map(|(spec, frame)| Ok((spec, tables::finalize(spec, frame.clone(), segments, horizon)?)))
@@ -214,7 +219,7 @@ pub fn check(output: &str, store: &crate::io::store::StoreOptions, as_of: Option
     let (Some(first), Some(last)) = (Month::parse(&manifest.timeline_first), Month::parse(&manifest.as_of)) else {
         return fail("the manifest's months are not YYYY-MM".into());
     };
-    for spec in [&CUSTOMER_MONTHS, &MRR_MOVEMENTS, &NRR_SUMMARY, &COHORT_MATRIX] {
+    for spec in tables::LONG_TABLES {
         let present: std::collections::BTreeSet<String> = root
             .join(spec.name)
             .list()?

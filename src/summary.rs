@@ -157,6 +157,16 @@ pub fn render(tables: &Tables, currency: &str) -> Result<String> {
     if rows.is_empty() {
         let _ = writeln!(out, "  (no window fits in a one-month timeline)");
     }
+    if tables.warnings + tables.infos > 0 {
+        let _ = writeln!(
+            out,
+            "Data quality: {} warning{}, {} note{} (the data_quality table lists each one)",
+            tables.warnings,
+            if tables.warnings == 1 { "" } else { "s" },
+            tables.infos,
+            if tables.infos == 1 { "" } else { "s" }
+        );
+    }
     Ok(out)
 }
 

@@ -194,13 +194,39 @@ pub const NRR_MATRIX_WIDE: TableSpec = TableSpec {
     order_by: &[COHORT_MONTH, SEGMENT_NAME, SEGMENT_VALUE],
 };
 
+/// Data-quality findings (docs/METRICS.md, "Data quality").
+pub const DATA_QUALITY: TableSpec = TableSpec {
+    name: "data_quality",
+    partitioned: true,
+    columns: &[
+        (MONTH, Month),
+        ("check_name", Text),
+        ("severity", Text),
+        ("customer_id", Text),
+        ("subscription_id", Text),
+        ("value", Text),
+        ("message", Text),
+    ],
+    order_by: &[MONTH, "check_name", "customer_id", "subscription_id", "value"],
+};
+
 /// All tables, in the order they are written.
-pub const ALL_TABLES: [&TableSpec; 5] = [
+pub const ALL_TABLES: [&TableSpec; 6] = [
     &CUSTOMER_MONTHS,
     &MRR_MOVEMENTS,
     &NRR_SUMMARY,
     &COHORT_MATRIX,
+    &DATA_QUALITY,
     &NRR_MATRIX_WIDE,
+];
+
+/// The Hive-partitioned tables: one file per timeline month.
+pub const LONG_TABLES: [&TableSpec; 5] = [
+    &CUSTOMER_MONTHS,
+    &MRR_MOVEMENTS,
+    &NRR_SUMMARY,
+    &COHORT_MATRIX,
+    &DATA_QUALITY,
 ];
 
 /// The name of the wide matrix column for `k` months since cohort.

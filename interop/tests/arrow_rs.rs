@@ -23,7 +23,8 @@ enum Kind {
 
 fn kind_of(column: &str) -> Kind {
     match column {
-        "customer_id" | "movement" | "segment_name" | "segment_value" | "plan" | "region" => Kind::Text,
+        "customer_id" | "movement" | "segment_name" | "segment_value" | "plan" | "region" | "check_name"
+        | "severity" | "subscription_id" | "value" | "message" => Kind::Text,
         "cohort_month" | "close_date" => Kind::Date,
         "nrr" | "grr" | "logo_retention" | "nrr_with_fx" => Kind::Ratio,
         c if c.starts_with('m') && c.len() == 3 && c[1..].chars().all(|d| d.is_ascii_digit()) => Kind::Ratio,
@@ -110,6 +111,14 @@ fn expected_columns(table: &str) -> Vec<String> {
             "logo_retention",
             "nrr_with_fx",
         ],
+        "data_quality" => &[
+            "check_name",
+            "severity",
+            "customer_id",
+            "subscription_id",
+            "value",
+            "message",
+        ],
         "nrr_matrix_wide" => &[
             "cohort_month",
             "segment_name",
@@ -164,6 +173,7 @@ fn every_file_reads_back_with_the_promised_types() {
         "customer_months",
         "mrr_movements",
         "nrr_summary",
+        "data_quality",
         "cohort_matrix",
         "nrr_matrix_wide",
     ] {

@@ -117,6 +117,24 @@ OPTIONS (
   hive_partition_uri_prefix = '${uri}/cohort_matrix'
 );
 
+-- data_quality: the run's findings (docs/METRICS.md, "Data quality").
+CREATE OR REPLACE EXTERNAL TABLE `${dataset}.data_quality` (
+  check_name STRING,
+  severity STRING,
+  customer_id STRING,
+  subscription_id STRING,
+  value STRING,
+  message STRING
+)
+WITH PARTITION COLUMNS (
+  month DATE
+)
+OPTIONS (
+  format = 'PARQUET',
+  uris = ['${uri}/data_quality/*.parquet'],
+  hive_partition_uri_prefix = '${uri}/data_quality'
+);
+
 CREATE OR REPLACE EXTERNAL TABLE `${dataset}.nrr_matrix_wide` (
   cohort_month DATE,
   segment_name STRING,

@@ -125,6 +125,26 @@ WITH PARTITION COLUMNS (
   month DATE
 );
 
+-- data_quality: the run's findings (docs/METRICS.md, "Data quality").
+LOAD DATA OVERWRITE `${dataset}.data_quality` (
+  month DATE,
+  check_name STRING,
+  severity STRING,
+  customer_id STRING,
+  subscription_id STRING,
+  value STRING,
+  message STRING
+)
+PARTITION BY month
+FROM FILES (
+  format = 'PARQUET',
+  uris = ['${uri}/data_quality/*.parquet'],
+  hive_partition_uri_prefix = '${uri}/data_quality'
+)
+WITH PARTITION COLUMNS (
+  month DATE
+);
+
 LOAD DATA OVERWRITE `${dataset}.nrr_matrix_wide` (
   cohort_month DATE,
   segment_name STRING,

@@ -18,6 +18,9 @@
 -- Optional: nrr_params(reporting_currency, as_of_idx). as_of_idx = year*12 + month - 1,
 -- or NULL for the last month in the data. The script creates it with defaults if absent.
 --
+-- The job's data_quality table (findings about the input, METRICS.md section 11) is not
+-- computed here: it describes the data, not the metric, and stays with the job.
+--
 -- OUTPUT TABLES: customer_months, mrr_movements, nrr_summary, cohort_matrix,
 -- nrr_matrix_wide (horizon 36), and customer_segments (customer_id, segment_name,
 -- segment_value). The last one is the long form of customer_months' segment columns,

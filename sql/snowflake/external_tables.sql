@@ -110,6 +110,22 @@ FILE_FORMAT = (TYPE = PARQUET)
 PATTERN = '.*[.]parquet'
 AUTO_REFRESH = FALSE;
 
+-- data_quality: the run's findings (docs/METRICS.md, "Data quality"); no segment columns.
+CREATE OR REPLACE EXTERNAL TABLE data_quality (
+  month DATE AS (TO_DATE(SPLIT_PART(SPLIT_PART(METADATA$FILENAME, 'month=', 2), '/', 1), 'YYYY-MM-DD')),
+  check_name VARCHAR AS (VALUE:check_name::VARCHAR),
+  severity VARCHAR AS (VALUE:severity::VARCHAR),
+  customer_id VARCHAR AS (VALUE:customer_id::VARCHAR),
+  subscription_id VARCHAR AS (VALUE:subscription_id::VARCHAR),
+  value VARCHAR AS (VALUE:value::VARCHAR),
+  message VARCHAR AS (VALUE:message::VARCHAR)
+)
+PARTITION BY (month)
+LOCATION = &nrr_stage/data_quality/
+FILE_FORMAT = (TYPE = PARQUET)
+PATTERN = '.*[.]parquet'
+AUTO_REFRESH = FALSE;
+
 CREATE OR REPLACE EXTERNAL TABLE nrr_matrix_wide (
   cohort_month DATE AS (VALUE:cohort_month::DATE),
   segment_name VARCHAR AS (VALUE:segment_name::VARCHAR),
@@ -164,4 +180,5 @@ AUTO_REFRESH = FALSE;
 -- ALTER EXTERNAL TABLE mrr_movements REFRESH;
 -- ALTER EXTERNAL TABLE nrr_summary REFRESH;
 -- ALTER EXTERNAL TABLE cohort_matrix REFRESH;
+-- ALTER EXTERNAL TABLE data_quality REFRESH;
 -- ALTER EXTERNAL TABLE nrr_matrix_wide REFRESH;

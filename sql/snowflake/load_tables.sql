@@ -197,6 +197,34 @@ FILE_FORMAT = (TYPE = PARQUET)
 PATTERN = '.*[.]parquet'
 FORCE = TRUE;
 
+-- data_quality: the run's findings (docs/METRICS.md, "Data quality").
+CREATE TABLE IF NOT EXISTS data_quality (
+  month DATE,
+  check_name VARCHAR,
+  severity VARCHAR,
+  customer_id VARCHAR,
+  subscription_id VARCHAR,
+  value VARCHAR,
+  message VARCHAR
+);
+
+TRUNCATE TABLE data_quality;
+COPY INTO data_quality
+FROM (
+  SELECT
+    TO_DATE(SPLIT_PART(SPLIT_PART(METADATA$FILENAME, 'month=', 2), '/', 1), 'YYYY-MM-DD'),
+    $1:check_name::VARCHAR,
+    $1:severity::VARCHAR,
+    $1:customer_id::VARCHAR,
+    $1:subscription_id::VARCHAR,
+    $1:value::VARCHAR,
+    $1:message::VARCHAR
+  FROM &nrr_stage/data_quality/
+)
+FILE_FORMAT = (TYPE = PARQUET)
+PATTERN = '.*[.]parquet'
+FORCE = TRUE;
+
 CREATE TABLE IF NOT EXISTS nrr_matrix_wide (
   cohort_month DATE,
   segment_name VARCHAR,

@@ -14,8 +14,9 @@ use polars::prelude::*;
 use super::currency::{AtError, Money};
 use super::month_close::Timeline;
 use super::movements::{self, ActiveMonth, MovementRow, AT_COHORT, BASES, WINDOWS};
-use super::segments;
-use crate::snapshots::{segment_column, Sources, CENTS, CUSTOMER_ID, FILE, MONTH, SUBSCRIPTION_ID};
+use super::quality;
+use super::segments::{self, UNKNOWN};
+use crate::snapshots::{segment_column, Sources, CENTS, CURRENCY, CUSTOMER_ID, FILE, MONTH, SUBSCRIPTION_ID};
 use crate::{Error, Month, Result};
 
 /// The ledger.
@@ -36,6 +37,9 @@ pub struct Ledger {
     pub rows: Vec<MovementRow>,
     /// Start of each customer's rows in `rows` (one more entry than customers).
     pub starts: Vec<usize>,
+    /// Data-quality findings met while building (spikes, currency changes,
+    /// segment values that differ from the fixed ones).
+    pub findings: Vec<quality::Finding>,
 }
 
 impl Ledger {
@@ -76,6 +80,7 @@ pub fn build(
 ) -> Result<Ledger> {
     let money = money.view()?;
     let files = sub_months.column(FILE)?.u32()?;
+    let currencies = sub_months.column(CURRENCY)?.str()?;
     let n = sub_months.height();
     let started = std::time::Instant::now();
     // Text columns are read in order or at few rows: no need to rechunk them.
@@ -153,11 +158,28 @@ pub fn build(
             let r = *r as usize;
             (cents[r], subscription.get(r).unwrap_or(""), r)
         });
-        if let Some(top) = segments::pick(candidates) {
+        let cohort_top = segments::pick(candidates);
+        if let Some(top) = cohort_top {
             for (s, values) in segment_values.iter().enumerate() {
                 raw_codes.push(dictionaries[s].code(values.get(top)));
             }
         }
+        quality_findings(
+            names[c],
+            &rows,
+            &groups,
+            cohort,
+            cohort_top,
+            Columns {
+                months,
+                cents,
+                subscription,
+                currencies,
+                segment_values: &segment_values,
+                segment_by,
+            },
+            &mut ledger.findings,
+        );
 
         // Each active month, and its value at the rates of the months it is compared with.
         let active_in = |month: i32| {
@@ -223,6 +245,80 @@ pub fn build(
     ledger.segments = dictionaries;
     tracing::debug!(customers = ledger.customers(), rows = ledger.rows.len(), "ledger built");
     Ok(ledger)
+}
+
+/// The columns the data-quality checks read.
+struct Columns<'a> {
+    months: &'a [i32],
+    cents: &'a [i64],
+    subscription: &'a StringChunked,
+    currencies: &'a StringChunked,
+    segment_values: &'a [&'a StringChunked],
+    segment_by: &'a [String],
+}
+
+/// One customer's data-quality findings ([`quality`]): spikes and currency
+/// changes of each subscription, and the first month its top subscription
+/// carries another value of a segment than its fixed one.
+fn quality_findings(
+    customer: &str,
+    rows: &[u32],
+    groups: &[Group],
+    cohort: i32,
+    cohort_top: Option<usize>,
+    cols: Columns,
+    out: &mut Vec<quality::Finding>,
+) {
+    let mut by_subscription: Vec<(&str, i32, i64, &str)> = rows
+        .iter()
+        .map(|r| {
+            let r = *r as usize;
+            (
+                cols.subscription.get(r).unwrap_or(""),
+                cols.months[r],
+                cols.cents[r],
+                cols.currencies.get(r).unwrap_or(""),
+            )
+        })
+        .collect();
+    // Stable: each subscription's months stay in order.
+    by_subscription.sort_by(|a, b| a.0.cmp(b.0));
+    let mut months: Vec<quality::SubscriptionMonth> = Vec::new();
+    for chunk in by_subscription.chunk_by(|a, b| a.0 == b.0) {
+        months.clear();
+        months.extend(chunk.iter().map(|(_, m, c, cur)| (*m, *c, *cur)));
+        quality::subscription_findings(customer, chunk[0].0, &months, out);
+    }
+
+    let Some(cohort_top) = cohort_top else { return };
+    let mut reported = vec![false; cols.segment_by.len()];
+    for g in groups.iter().filter(|g| g.sum > 0 && g.month > cohort) {
+        let candidates = rows[g.start..g.end].iter().map(|r| {
+            let r = *r as usize;
+            (cols.cents[r], cols.subscription.get(r).unwrap_or(""), r)
+        });
+        let Some(top) = segments::pick(candidates) else {
+            continue;
+        };
+        for (s, values) in cols.segment_values.iter().enumerate() {
+            let (fixed, found) = (
+                values.get(cohort_top).unwrap_or(UNKNOWN),
+                values.get(top).unwrap_or(UNKNOWN),
+            );
+            if !reported[s] && fixed != found {
+                reported[s] = true;
+                out.push(quality::segment_differs(
+                    customer,
+                    cols.subscription.get(top).unwrap_or(""),
+                    g.month,
+                    &cols.segment_by[s],
+                    fixed,
+                    found,
+                    cohort,
+                ));
+            }
+        }
+    }
 }
 
 /// A row valued at a base month's rates: what a failure names.

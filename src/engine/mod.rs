@@ -28,6 +28,7 @@ pub mod keys;
 pub mod ledger;
 pub mod month_close;
 pub mod movements;
+pub mod quality;
 pub mod ratios;
 pub mod segments;
 pub mod statuses;
@@ -73,6 +74,12 @@ pub struct Tables {
     pub cohort_matrix: DataFrame,
     /// nrr_matrix_wide.
     pub nrr_matrix_wide: DataFrame,
+    /// data_quality: the findings.
+    pub data_quality: DataFrame,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Info findings.
+    pub infos: usize,
     /// The engine's own checks that passed.
     pub checks: Checks,
 }
@@ -144,6 +151,13 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         Ok(ledger)
     })?;
     drop((sub_months, money));
+    let data_quality = info_span!("data_quality").in_scope(|| -> Result<_> {
+        let mut findings = quality::close_findings(&close_exceptions);
+        findings.extend(ledger.findings.iter().cloned());
+        let (warnings, infos) = quality::counts(&findings);
+        tracing::info!(warnings, infos, "data quality");
+        Ok((quality::table(&findings)?, warnings, infos))
+    })?;
     let keys = Keys::new(&ledger, timeline);
     let customer_months =
         info_span!("customer_months_table").in_scope(|| customer_months::table(&ledger, &opts.segment_by))?;
@@ -180,6 +194,9 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         nrr_summary,
         cohort_matrix,
         nrr_matrix_wide,
+        data_quality: data_quality.0,
+        warnings: data_quality.1,
+        infos: data_quality.2,
         checks,
     })
 }

@@ -56,10 +56,22 @@ pub struct Manifest {
     pub tables: BTreeMap<String, Written>,
     /// Internal checks run on the results.
     pub reconciliation: Reconciliation,
+    /// Data-quality findings of the run: warnings and infos (data_quality table).
+    #[serde(default)]
+    pub data_quality: DataQuality,
     /// Start time (RFC 3339, UTC).
     pub started_at: String,
     /// End time (RFC 3339, UTC).
     pub finished_at: String,
+}
+
+/// How many data-quality findings a run made.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DataQuality {
+    /// Findings of severity warning.
+    pub warnings: usize,
+    /// Findings of severity info.
+    pub infos: usize,
 }
 
 /// Results of the engine's own checks.

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::io::manifest::{self, Manifest};
 use crate::io::store::Location;
 use crate::io::write::read_partitions;
-use crate::tables::{self, COHORT_MATRIX, MRR_MOVEMENTS, NRR_SUMMARY};
+use crate::tables::{self, COHORT_MATRIX, DATA_QUALITY, MRR_MOVEMENTS, NRR_SUMMARY};
 use crate::{Error, Month, Result};
 
 /// Everything the report draws.
@@ -40,6 +40,27 @@ pub struct ReportData {
     pub selected: usize,
     /// One entry per (segment_name, segment_value), totals first.
     pub segments: Vec<Segment>,
+    /// Data-quality findings up to the as-of month, warnings first (at most
+    /// [`MAX_FINDINGS`]).
+    pub findings: Vec<FindingRow>,
+    /// How many findings there are in all.
+    pub findings_total: usize,
+}
+
+/// The most findings a report lists; the data_quality table has them all.
+pub const MAX_FINDINGS: usize = 200;
+
+/// One data_quality row.
+#[derive(Debug, Serialize)]
+pub struct FindingRow {
+    /// Month (YYYY-MM).
+    pub month: String,
+    /// The check.
+    pub check: String,
+    /// warning or info.
+    pub severity: String,
+    /// What was found.
+    pub message: String,
 }
 
 /// The charts of one segment value.
@@ -185,13 +206,42 @@ pub fn load(root: &Location, selected: Option<&str>) -> Result<ReportData> {
         let frame = frame.lazy().filter(col(tables::MONTH).lt_eq(lit(as_of.0))).collect()?;
         Ok(frame.sort(spec.order_by.to_vec(), SortMultipleOptions::default())?)
     };
-    build(
+    let mut data = build(
         &manifest,
         &read(&MRR_MOVEMENTS)?,
         &read(&NRR_SUMMARY)?,
         &read(&COHORT_MATRIX)?,
         selected,
-    )
+    )?;
+    // Outputs of versions before data_quality have no such folder.
+    if !root.join(DATA_QUALITY.name).list()?.is_empty() {
+        let (rows, total) = findings(&read(&DATA_QUALITY)?)?;
+        data.findings = rows;
+        data.findings_total = total;
+    }
+    Ok(data)
+}
+
+/// The findings to list, warnings first, and how many there are.
+fn findings(frame: &DataFrame) -> Result<(Vec<FindingRow>, usize)> {
+    let months = i64s(frame, tables::MONTH)?;
+    let (checks, severities, messages) = (
+        strs(frame, "check_name")?,
+        strs(frame, "severity")?,
+        strs(frame, "message")?,
+    );
+    let mut rows: Vec<FindingRow> = (0..frame.height())
+        .map(|i| FindingRow {
+            month: Month(months[i] as i32).to_string(),
+            check: checks[i].clone(),
+            severity: severities[i].clone(),
+            message: messages[i].clone(),
+        })
+        .collect();
+    rows.sort_by_key(|r| r.severity != "warning");
+    let total = rows.len();
+    rows.truncate(MAX_FINDINGS);
+    Ok((rows, total))
 }
 
 /// Report data from the three tables (working types) and the manifest.
@@ -402,6 +452,8 @@ pub fn build(
         finished_at: manifest.finished_at.clone(),
         selected,
         segments,
+        findings: Vec::new(),
+        findings_total: 0,
     })
 }
 
@@ -421,6 +473,7 @@ pub fn html(data: &ReportData) -> Result<String> {
         .map_err(|e| Error::Invariant(e.to_string()))?
         .replace("</", "<\\/");
     let title = format!("NRR report, as of {}", data.as_of);
+    let quality = quality_section(data);
     let month_to_date = if data.month_to_date {
         format!(
             r#" · <strong class="mtd">{} is month-to-date</strong> (snapshot of {})"#,
@@ -460,6 +513,7 @@ pub fn html(data: &ReportData) -> Result<String> {
     <h2>MRR bridge</h2>
     <div class="charts"><figure id="bridge-month"></figure><figure id="bridge-quarter"></figure></div>
   </section>
+  {quality}
   <section id="trends">
     <h2>Trailing NRR and GRR</h2>
     <p class="hint">Solid: NRR. Dashed: GRR. The shaded band between them is expansion masking churn.</p>
@@ -482,4 +536,46 @@ pub fn html(data: &ReportData) -> Result<String> {
         finished = data.finished_at,
         fingerprint = data.input_fingerprint,
     ))
+}
+
+/// Text for HTML: `&`, `<`, `>` and quotes escaped.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The data-quality section: counts and the findings, warnings first.
+fn quality_section(data: &ReportData) -> String {
+    if data.findings_total == 0 {
+        return r#"<section id="data-quality"><h2>Data quality</h2><p class="hint">No findings.</p></section>"#.into();
+    }
+    let warnings = data.findings.iter().filter(|f| f.severity == "warning").count();
+    let rows: String = data
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                r#"<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+                escape(&f.severity),
+                escape(&f.month),
+                escape(&f.severity),
+                escape(&f.check),
+                escape(&f.message)
+            )
+        })
+        .collect();
+    let shown = if data.findings.len() < data.findings_total {
+        format!(
+            " The first {} are listed; the data_quality table holds them all.",
+            data.findings.len()
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<section id="data-quality"><h2>Data quality</h2><p class="hint">{} finding(s), {warnings} warning(s) among those listed. Findings never change the numbers; warnings point at data worth checking.{shown}</p><div class="scroll"><table id="findings"><thead><tr><th>Month</th><th>Severity</th><th>Check</th><th>Finding</th></tr></thead><tbody>{rows}</tbody></table></div></section>"#,
+        data.findings_total
+    )
 }

@@ -434,6 +434,9 @@ fn partial_close_day_fails_loudly() {
     let (code, stderr, out) = run("let-through", &["--max-close-drop", "1"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("close day let through"), "{stderr}");
+    let found = read_table(&out, "data_quality");
+    assert_eq!(strings(&found, "check_name"), ["partial_close_day"]);
+    assert_eq!(strings(&found, "severity"), ["warning"]);
     let march = |out: &Path| {
         let mm = read_table(out, "mrr_movements");
         let m = filter_eq(&mm, "month", lit(date("2023-03-01")));
@@ -446,6 +449,14 @@ fn partial_close_day_fails_loudly() {
     fs_err::remove_dir_all(snapshots.join("snapshot_date=2023-03-31")).unwrap();
     let (code, stderr, without) = run("without", &[]);
     assert_eq!(code, 0, "{stderr}");
+    // The pinned run says so in data_quality; every other table is the same.
+    let found = read_table(&pinned, "data_quality");
+    assert_eq!(strings(&found, "check_name"), ["partial_close_day"]);
+    assert!(strings(&found, "message")[0].contains("let through by --close-day"));
+    assert_eq!(read_table(&without, "data_quality").height(), 0);
+    for out in [&pinned, &without] {
+        fs_err::remove_dir_all(out.join("data_quality")).unwrap();
+    }
     assert_same_files(&pinned, &without);
     assert!(
         churned_partial > 3 * march(&without),
@@ -493,4 +504,89 @@ fn month_to_date_as_of_month_is_said() {
         .map(|d| nrr::month::date_to_epoch_days(date(d)))
         .collect();
     assert_eq!(days, expected);
+}
+
+/// An annual price booked as MRR for one month, a subscription that moves
+/// from EUR to USD, and a customer whose top subscription changes plan: each
+/// is a data_quality finding; the numbers are computed as always.
+#[test]
+fn data_quality_findings_on_a_hand_made_case() {
+    let dir = tempdir();
+    let rows = [
+        ("2024-01-31", "c1", "s1", 100.0),
+        ("2024-02-29", "c1", "s1", 1200.0),
+        ("2024-03-31", "c1", "s1", 100.0),
+        ("2024-01-31", "c2", "s2", 50.0),
+        ("2024-02-29", "c2", "s2", 50.0),
+        ("2024-03-31", "c2", "s2", 55.0),
+    ];
+    let mut frame = snapshot_frame(&rows);
+    frame
+        .with_column(Column::new(
+            "currency".into(),
+            ["USD", "USD", "USD", "EUR", "EUR", "USD"],
+        ))
+        .unwrap();
+    frame
+        .with_column(Column::new(
+            "plan".into(),
+            ["pro", "pro", "basic", "team", "team", "team"],
+        ))
+        .unwrap();
+    let input = write(&dir.path().join("in/a.parquet"), frame);
+    let rates = DataFrame::new_infer_height(vec![
+        Column::new(
+            "month".into(),
+            ["2024-01-01", "2024-02-01", "2024-03-01"]
+                .iter()
+                .map(|d| nrr::month::date_to_epoch_days(date(d)))
+                .collect::<Vec<_>>(),
+        )
+        .cast(&DataType::Date)
+        .unwrap(),
+        Column::new("currency".into(), ["EUR", "EUR", "EUR"]),
+        Column::new("rate".into(), [1.1, 1.1, 1.1]),
+    ])
+    .unwrap();
+    let fx = write(&dir.path().join("fx.parquet"), rates);
+    let out = dir.path().join("out");
+    job::run(&config(&input, &out, &["plan"], Some(&fx))).unwrap();
+    let dq = read_table(&out, "data_quality");
+    assert_eq!(
+        strings(&dq, "check_name"),
+        ["currency_change", "mrr_spike", "segment_differs"],
+        "{dq}"
+    );
+    assert_eq!(strings(&dq, "severity"), ["warning", "warning", "info"]);
+    assert_eq!(strings(&dq, "subscription_id"), ["s2", "s1", "s1"]);
+    assert_eq!(strings(&dq, "value"), ["EUR → USD", "1200.00", "pro → basic"]);
+    let months: Vec<i32> = dq
+        .column("month")
+        .unwrap()
+        .cast(&DataType::Int32)
+        .unwrap()
+        .i32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let march = nrr::month::date_to_epoch_days(date("2024-03-01"));
+    assert_eq!(
+        months,
+        [march, march, march],
+        "the spike is filed in the month that shows it"
+    );
+    assert!(strings(&dq, "message")[1].contains("in 2024-02"));
+    let (code, stdout, stderr) = nrr(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--fx-rates",
+        fx.to_str().unwrap(),
+        "--segment-by",
+        "plan",
+        "--output",
+        dir.path().join("out2").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Data quality: 2 warnings, 1 note"), "{stdout}");
 }

@@ -145,7 +145,7 @@ def test_json_logs_name_files_rows_stages_and_tables(backfill_input, tmp_path):
     close = next(e for e in events if e["fields"].get("message") == "month close")
     assert close["fields"]["rows_read"] >= close["fields"]["close_rows"] > 0
     written = {e["fields"]["table"]: e["fields"]["rows"] for e in events if e["fields"].get("message") == "written"}
-    assert set(written) == {"customer_months", "mrr_movements", "nrr_summary", "cohort_matrix", "nrr_matrix_wide"}
+    assert set(written) == {"customer_months", "mrr_movements", "nrr_summary", "cohort_matrix", "data_quality", "nrr_matrix_wide"}
     stages = {e["span"]["name"] for e in events if e["fields"].get("message") == "close" and "span" in e}
     assert {"read", "month_close", "currency", "customer_months", "movements", "windows", "cohorts", "write"} <= stages
     assert all("time.busy" in e["fields"] for e in events if e["fields"].get("message") == "close")
