@@ -80,6 +80,9 @@ pub struct JobArgs {
     /// a month, 0.50 month to month).
     #[arg(long)]
     pub max_close_drop: Option<f64>,
+    /// How long this run's lease on the output lasts, in minutes (default 120).
+    #[arg(long)]
+    pub lease_minutes: Option<u64>,
     /// Close a month on a chosen day: YYYY-MM=YYYY-MM-DD (repeatable).
     #[arg(long = "close-day", value_name = "YYYY-MM=YYYY-MM-DD")]
     pub close_days: Vec<String>,

@@ -74,6 +74,9 @@ pub struct JobConfig {
     pub write_from: Option<Month>,
     /// Object-store settings.
     pub store: StoreOptions,
+    /// How long the run's lease on the output lasts, in minutes (a crashed
+    /// run on another host blocks the months it held that long at most).
+    pub lease_minutes: u64,
 }
 
 /// The `[columns]` table of a config file: canonical name = source name.
@@ -101,6 +104,7 @@ pub struct ConfigFile {
     horizon: Option<u32>,
     timezone: Option<String>,
     max_close_drop: Option<f64>,
+    lease_minutes: Option<u64>,
     /// `"YYYY-MM" = "YYYY-MM-DD"`: months closed on a chosen day.
     #[serde(default)]
     close_days: std::collections::BTreeMap<String, String>,
@@ -161,6 +165,8 @@ pub struct Overrides {
     pub timezone: Option<String>,
     /// --max-close-drop
     pub max_close_drop: Option<f64>,
+    /// --lease-minutes
+    pub lease_minutes: Option<u64>,
     /// --close-day, each `YYYY-MM=YYYY-MM-DD` (they replace the config file's)
     pub close_days: Vec<String>,
     /// --from (range runs)
@@ -344,6 +350,10 @@ impl JobConfig {
             store: StoreOptions {
                 s3_endpoint: cli.s3_endpoint.or(file.s3_endpoint),
             },
+            lease_minutes: cli
+                .lease_minutes
+                .or(file.lease_minutes)
+                .unwrap_or(crate::io::lease::DEFAULT_MINUTES),
         })
     }
 }

@@ -302,6 +302,34 @@ pub enum Error {
     #[error("data engine error: {0}")]
     Polars(#[from] PolarsError),
 
+    /// Another run is writing the same months of the output.
+    #[error("another run is writing this output: month {month} is leased to host {host}, pid {pid}, since {started_at} (until {expires_at}). Wait for that run to finish; if it died on another host, delete '{lease}' (the lease also expires by itself)")]
+    OutputBusy {
+        /// The first month found leased.
+        month: crate::Month,
+        /// The holder's host.
+        host: String,
+        /// The holder's process id.
+        pid: u32,
+        /// When the holder took the lease.
+        started_at: String,
+        /// When the lease expires.
+        expires_at: String,
+        /// The lease object.
+        lease: String,
+    },
+
+    /// The output and the input overlap.
+    #[error("the output '{output}' and the input '{input}' overlap ({which}): the next run would read its own tables as snapshots. Write the output to a folder outside the input, and keep the input out of the output")]
+    NestedOutput {
+        /// The output root.
+        output: String,
+        /// The input.
+        input: String,
+        /// Which lies inside which.
+        which: &'static str,
+    },
+
     /// An output's manifest is missing, incomplete or fails a check.
     #[error("manifest check failed: {0}")]
     ManifestCheck(String),
@@ -334,9 +362,13 @@ impl Error {
             | Error::GapMonth { .. }
             | Error::EmptyInput { .. }
             | Error::BadPartitionValue { .. } => ErrorKind::BadInput,
-            Error::InvalidArgument { .. } | Error::Config { .. } => ErrorKind::Usage,
+            Error::InvalidArgument { .. } | Error::Config { .. } | Error::NestedOutput { .. } => ErrorKind::Usage,
             Error::ManifestCheck(_) => ErrorKind::CheckFailed,
-            Error::Io { .. } | Error::Storage { .. } | Error::Polars(_) | Error::Invariant(_) => ErrorKind::Internal,
+            Error::Io { .. }
+            | Error::Storage { .. }
+            | Error::Polars(_)
+            | Error::Invariant(_)
+            | Error::OutputBusy { .. } => ErrorKind::Internal,
         }
     }
 

@@ -16,6 +16,7 @@ use tracing::info_span;
 use crate::config::JobConfig;
 use crate::engine::cohorts;
 use crate::engine::{self, Tables};
+use crate::io::lease;
 use crate::io::manifest::{self, Manifest, Reconciliation};
 use crate::io::read::{self, ReadOptions};
 use crate::io::store::Location;
@@ -39,6 +40,18 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let output = Location::parse(&cfg.output, &cfg.store)?;
+    let input = read::input_location(&cfg.input, &cfg.store)?;
+    if input.contains(&output) || output.contains(&input) {
+        return Err(Error::NestedOutput {
+            output: cfg.output.clone(),
+            input: cfg.input.clone(),
+            which: if input.contains(&output) {
+                "the output lies inside the input"
+            } else {
+                "the input lies inside the output"
+            },
+        });
+    }
     let (closed, sources) = info_span!("read").in_scope(|| {
         read::read_close_rows(
             &cfg.input,
@@ -74,6 +87,8 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     };
     let months: Vec<Month> = from.through(timeline.last).collect();
     let full = cfg.write_from.is_none();
+    // Held until the manifest is written; released on every way out.
+    let _lease = lease::acquire(&output, &months, cfg.lease_minutes)?;
     let written = info_span!("write").in_scope(|| write_all(cfg, &output, &tables, &months, full))?;
 
     let manifest = Manifest {
@@ -147,7 +162,7 @@ fn write_all(
     .collect::<Result<Vec<_>>>()?;
 
     manifest::remove(output)?;
-    output.remove_leftovers()?;
+    output.remove_leftovers(&table_names())?;
     let mut written = Vec::new();
     for (spec, frame) in &long {
         let w = write::write_partitions(output, spec, frame, months, full)?;
@@ -165,8 +180,13 @@ fn write_all(
     tracing::info!(table = %w.table, files = w.files, rows = w.rows, "written");
     written.push(w);
     // Folders of pruned partitions are empty now.
-    output.remove_leftovers()?;
+    output.remove_leftovers(&table_names())?;
     Ok(written)
+}
+
+/// The folders nrr owns under an output root.
+fn table_names() -> Vec<&'static str> {
+    tables::ALL_TABLES.iter().map(|t| t.name).collect()
 }
 
 /// One step of a backfill: a range run over one quarter.

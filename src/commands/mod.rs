@@ -36,6 +36,7 @@ fn resolve(job: JobArgs, as_of: Option<String>, from: Option<String>, to: Option
         horizon: job.horizon,
         timezone: job.timezone,
         max_close_drop: job.max_close_drop,
+        lease_minutes: job.lease_minutes,
         close_days: job.close_days,
         from,
         to,

@@ -53,6 +53,17 @@ fn split_input(input: &str) -> (String, Option<Vec<String>>) {
     (input.to_string(), None)
 }
 
+/// What an input covers, to compare with the output: the file itself for a
+/// single file, else the folder it lists.
+pub fn input_location(input: &str, opts: &StoreOptions) -> Result<Location> {
+    match split_input(input) {
+        (_, Some(pattern)) if pattern.len() == 1 && !pattern[0].contains(['*', '?', '[']) => {
+            Location::parse(input, opts)
+        }
+        (base, _) => Location::parse(&base, opts),
+    }
+}
+
 /// The location an input names and its snapshot files, sorted by key.
 pub fn list_files(input: &str, opts: &StoreOptions) -> Result<(Location, Vec<Entry>)> {
     let (base, pattern) = split_input(input);

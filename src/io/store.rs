@@ -16,7 +16,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::path::Path as ObjectPath;
-use object_store::{BackoffConfig, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{BackoffConfig, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig};
 
 use crate::{Error, Result};
 
@@ -273,6 +273,58 @@ impl Location {
         }
     }
 
+    /// Creates an object only if none exists under `key`: `Ok(false)` when one
+    /// does. Locally an `O_EXCL` create; on object stores a create-only
+    /// conditional put.
+    pub fn create_new(&self, key: &str, bytes: &[u8]) -> Result<bool> {
+        match self {
+            Location::Local(root) => {
+                use std::io::Write;
+                let path = root.join(key);
+                let dir = path.parent().unwrap_or(root);
+                fs_err::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+                match fs_err::OpenOptions::new().write(true).create_new(true).open(&path) {
+                    Ok(mut file) => {
+                        file.write_all(bytes).map_err(|e| Error::io("writing", &path, e))?;
+                        file.sync_all().map_err(|e| Error::io("syncing", &path, e))?;
+                        Ok(true)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                    Err(e) => Err(Error::io("creating", &path, e)),
+                }
+            }
+            Location::Remote(r) => {
+                let opts = PutOptions {
+                    mode: PutMode::Create,
+                    ..Default::default()
+                };
+                match r
+                    .runtime
+                    .block_on(r.store.put_opts(&r.path(key), PutPayload::from(bytes.to_vec()), opts))
+                {
+                    Ok(_) => Ok(true),
+                    Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
+                        Ok(false)
+                    }
+                    Err(e) => Err(r.error(&e)),
+                }
+            }
+        }
+    }
+
+    /// Whether `other` lies inside this location (or is it): the same folder
+    /// tree, or the same bucket and a prefix below this one.
+    pub fn contains(&self, other: &Location) -> bool {
+        match (self, other) {
+            (Location::Local(a), Location::Local(b)) => {
+                let (a, b) = (absolute(a), absolute(b));
+                b.starts_with(&a)
+            }
+            (Location::Remote(a), Location::Remote(b)) => b.uri == a.uri || b.uri.starts_with(&format!("{}/", a.uri)),
+            _ => false,
+        }
+    }
+
     /// Deletes an object (a missing one is fine).
     pub fn delete(&self, key: &str) -> Result<()> {
         match self {
@@ -290,9 +342,15 @@ impl Location {
         }
     }
 
-    /// Removes temporary files a killed run left behind (local only: object
-    /// stores never hold partial objects) and empty folders.
-    pub fn remove_leftovers(&self) -> Result<()> {
+    /// Removes what a killed run left behind, and only that: its temporary
+    /// files (`.name.tmp-PID` of a process that is gone) at the root and in
+    /// the `tables` folders, and empty `month=` folders of those tables
+    /// (local only: object stores never hold partial objects). Anything else
+    /// under the output is not nrr's and stays.
+    pub fn remove_leftovers(&self, tables: &[&str]) -> Result<()> {
+        fn stale_temp(name: &str) -> bool {
+            name.starts_with('.') && name.contains(".tmp-") && !writer_alive(name)
+        }
         fn sweep(dir: &Path) -> Result<bool> {
             let mut empty = true;
             for entry in fs_err::read_dir(dir).map_err(|e| Error::io("listing", dir, e))? {
@@ -300,12 +358,12 @@ impl Location {
                 let path = entry.path();
                 let name = entry.file_name().to_string_lossy().into_owned();
                 if path.is_dir() {
-                    if sweep(&path)? {
+                    if sweep(&path)? && name.starts_with("month=") {
                         fs_err::remove_dir(&path).map_err(|e| Error::io("removing", &path, e))?;
                     } else {
                         empty = false;
                     }
-                } else if name.starts_with('.') && name.contains(".tmp-") && !writer_alive(&name) {
+                } else if stale_temp(&name) {
                     fs_err::remove_file(&path).map_err(|e| Error::io("removing", &path, e))?;
                 } else {
                     empty = false;
@@ -313,11 +371,49 @@ impl Location {
             }
             Ok(empty)
         }
-        match self {
-            Location::Local(root) if root.is_dir() => sweep(root).map(|_| ()),
-            _ => Ok(()),
+        let Location::Local(root) = self else { return Ok(()) };
+        if !root.is_dir() {
+            return Ok(());
+        }
+        for entry in fs_err::read_dir(root).map_err(|e| Error::io("listing", root, e))? {
+            let entry = entry.map_err(|e| Error::io("listing", root, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_file() && stale_temp(&name) {
+                fs_err::remove_file(entry.path()).map_err(|e| Error::io("removing", entry.path(), e))?;
+            }
+        }
+        for table in tables {
+            let dir = root.join(table);
+            if dir.is_dir() {
+                sweep(&dir)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A path made absolute, with its existing part resolved (links, `..`), so
+/// two spellings of one folder compare equal.
+fn absolute(path: &Path) -> PathBuf {
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut existing = path.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => break,
         }
     }
+    let mut out = fs_err::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
+    out.extend(rest.iter().rev());
+    out
 }
 
 /// Whether the process that names a temporary file (`.name.tmp-PID`) still
@@ -483,8 +579,46 @@ mod tests {
         .unwrap();
         let keys: Vec<_> = loc.list().unwrap().into_iter().map(|e| e.key).collect();
         assert_eq!(keys, ["t/month=2024-01-01/part-00000.parquet"]);
-        loc.remove_leftovers().unwrap();
+        loc.remove_leftovers(&["t"]).unwrap();
         assert_eq!(fs_err::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    /// Only nrr's leftovers go: an empty `.git`, a folder of someone else's
+    /// and their temp-looking file stay; an empty `month=` folder goes.
+    #[test]
+    fn leftovers_are_only_what_nrr_owns() {
+        let dir = tempfile::tempdir().unwrap();
+        let loc = Location::Local(dir.path().to_path_buf());
+        for folder in [".git", "notes", "t/month=2023-01-01", "t/archive"] {
+            fs_err::create_dir_all(dir.path().join(folder)).unwrap();
+        }
+        fs_err::write(dir.path().join("notes/.draft.tmp-4194999"), b"x").unwrap();
+        loc.remove_leftovers(&["t"]).unwrap();
+        assert!(dir.path().join(".git").is_dir());
+        assert!(dir.path().join("notes/.draft.tmp-4194999").is_file());
+        assert!(dir.path().join("t/archive").is_dir());
+        assert!(!dir.path().join("t/month=2023-01-01").exists());
+    }
+
+    #[test]
+    fn create_new_is_exclusive_and_containment_is_by_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let loc = Location::Local(dir.path().to_path_buf());
+        assert!(loc.create_new("_locks/a", b"1").unwrap());
+        assert!(!loc.create_new("_locks/a", b"2").unwrap());
+        assert_eq!(loc.get("_locks/a").unwrap(), b"1");
+        let inner = Location::Local(dir.path().join("exports/out"));
+        let sibling = Location::Local(dir.path().join("exports-2"));
+        let exports = Location::Local(dir.path().join("exports"));
+        assert!(exports.contains(&inner) && !inner.contains(&exports));
+        assert!(!exports.contains(&sibling));
+        let opts = StoreOptions::default();
+        let (a, b) = (
+            Location::parse("s3://b/exports", &opts).unwrap(),
+            Location::parse("s3://b/exports/nrr", &opts).unwrap(),
+        );
+        assert!(a.contains(&b) && !b.contains(&a));
+        assert!(!a.contains(&Location::parse("s3://b/exports2", &opts).unwrap()));
     }
 
     #[test]

@@ -87,11 +87,17 @@ pub fn write_partitions(
         root.put(&partition_key(spec.name, month), bytes)?;
     }
     if prune {
+        // Only nrr's own files go: month=YYYY-MM-DD/part-NNNNN.parquet.
         let keep: BTreeSet<String> = months.iter().map(|m| partition_key(spec.name, *m)).collect();
         for entry in root.join(spec.name).list()? {
             let key = format!("{}/{}", spec.name, entry.key);
-            if !keep.contains(&key) {
+            if keep.contains(&key) {
+                continue;
+            }
+            if is_partition_file(&entry.key) {
                 root.delete(&key)?;
+            } else {
+                tracing::warn!(file = %root.display(&key), "not an nrr partition file: left alone");
             }
         }
     }
@@ -100,6 +106,22 @@ pub fn write_partitions(
         files: months.len(),
         rows,
     })
+}
+
+/// Whether a key inside a table folder names one of nrr's partition files:
+/// `month=YYYY-MM-DD/part-NNNNN.parquet`.
+pub fn is_partition_file(key: &str) -> bool {
+    let Some((folder, file)) = key.split_once('/') else {
+        return false;
+    };
+    let date_ok = folder
+        .strip_prefix(&format!("{MONTH}="))
+        .is_some_and(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok());
+    let file_ok = file
+        .strip_prefix("part-")
+        .and_then(|f| f.strip_suffix(".parquet"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    date_ok && file_ok
 }
 
 /// Writes a single-file table.

@@ -590,3 +590,124 @@ fn data_quality_findings_on_a_hand_made_case() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("Data quality: 2 warnings, 1 note"), "{stdout}");
 }
+
+/// An output inside the input (or the input inside the output) is refused up
+/// front: the next nightly run would read the tables as snapshots.
+#[test]
+fn nested_output_and_input_are_refused() {
+    let dir = tempdir();
+    let input = dir.path().join("exports");
+    write(&input.join("a.parquet"), snapshot_frame(&GOOD_ROWS));
+    for (inp, out) in [
+        (input.clone(), input.join("nrr")),
+        (dir.path().join("warehouse/exports"), dir.path().join("warehouse")),
+    ] {
+        if !inp.exists() {
+            write(&inp.join("a.parquet"), snapshot_frame(&GOOD_ROWS));
+        }
+        let (code, _, stderr) = nrr(&[
+            "run",
+            "--input",
+            inp.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("overlap"), "{stderr}");
+        assert!(!out.join("mrr_movements").exists());
+    }
+    // A sibling folder is fine.
+    let (code, _, stderr) = nrr(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        dir.path().join("exports-nrr").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+const GOOD_ROWS: [Row; 2] = [("2024-01-31", "c1", "s1", 100.0), ("2024-02-29", "c1", "s1", 120.0)];
+
+/// A full run deletes only nrr's partitions: a README in a table folder, a
+/// notes file, an empty `.git` and another tool's folder under the output stay.
+#[test]
+fn a_full_run_leaves_files_it_does_not_own() {
+    let dir = tempdir();
+    let input = write(&dir.path().join("in/a.parquet"), snapshot_frame(&GOOD_ROWS));
+    let out = dir.path().join("out");
+    for folder in [".git", "dbt_target", "customer_months/month=2023-12-01"] {
+        fs_err::create_dir_all(out.join(folder)).unwrap();
+    }
+    fs_err::write(out.join("notes.txt"), b"mine").unwrap();
+    fs_err::write(out.join("customer_months/README.md"), b"mine").unwrap();
+    fs_err::write(
+        out.join("customer_months/month=2023-12-01/part-00000.parquet"),
+        b"stale",
+    )
+    .unwrap();
+    job::run(&config(&input, &out, &[], None)).unwrap();
+    for kept in [".git", "dbt_target", "notes.txt", "customer_months/README.md"] {
+        assert!(out.join(kept).exists(), "{kept} was removed");
+    }
+    assert!(
+        !out.join("customer_months/month=2023-12-01").exists(),
+        "a stale nrr partition stays"
+    );
+}
+
+/// A month leased by a live run stops an overlapping writer (exit 1, the
+/// holder named, nothing written); a range run over other months goes ahead.
+#[test]
+fn overlapping_writers_fail_fast_and_disjoint_range_runs_do_not() {
+    let dir = tempdir();
+    let rows = [
+        ("2024-01-31", "c1", "s1", 100.0),
+        ("2024-02-29", "c1", "s1", 100.0),
+        ("2024-03-31", "c1", "s1", 100.0),
+    ];
+    let input = write(&dir.path().join("in/a.parquet"), snapshot_frame(&rows));
+    let out = dir.path().join("out");
+    // This test process holds February, as a concurrent run would.
+    let holder = nrr::io::store::Location::Local(out.clone());
+    let lease = nrr::io::lease::acquire(&holder, &[nrr::Month::from_ym(2024, 2)], 60).unwrap();
+    let (code, _, stderr) = nrr(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("month 2024-02 is leased to host") && stderr.contains(&format!("pid {}", std::process::id())),
+        "{stderr}"
+    );
+    assert!(!out.join("mrr_movements").exists(), "nothing written");
+    let (code, _, stderr) = nrr(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--from",
+        "2024-03",
+        "--to",
+        "2024-03",
+    ]);
+    assert_eq!(code, 0, "a disjoint range run: {stderr}");
+    drop(lease);
+    let (code, _, stderr) = nrr(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        fs_err::read_dir(out.join("_lease")).unwrap().count(),
+        0,
+        "leases released"
+    );
+}

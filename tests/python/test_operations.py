@@ -21,8 +21,10 @@ def files(root):
 
 
 def tables_only(found):
-    """Table files as readers see them: no manifest, no hidden temporary files."""
-    return {k: v for k, v in found.items() if k != MANIFEST and not k.rsplit("/", 1)[-1].startswith(".")}
+    """Table files as readers see them: no manifest, no leases (`_lease/`), no hidden
+    temporary files."""
+    return {k: v for k, v in found.items()
+            if k != MANIFEST and not any(part.startswith((".", "_")) for part in k.split("/"))}
 
 
 def job(data, out, *extra):
@@ -68,6 +70,7 @@ def test_sigkill_leaves_old_or_new_partitions_and_the_next_run_repairs(two_input
         subprocess.run(job(b, out), check=True)
         assert tables_only(files(out)) == new, "the next run did not repair the output"
         assert not list(out.rglob(".*tmp*")), "temporary files left behind"
+        assert not list(out.glob("_lease/*")), "the killed run's lease was taken over and released"
     assert mixed > 0, "no kill landed mid-write; the test did not exercise anything"
 
 

@@ -225,3 +225,18 @@ def test_flaky_endpoint_is_retried(s3, sample_output):
     local = local_files(sample_output)
     local.pop("_manifest.json")
     assert remote == local
+
+
+def test_a_live_lease_in_the_bucket_stops_an_overlapping_writer(s3):
+    """The lease is a create-only conditional put: a month leased by a live run
+    elsewhere stops this run before it writes anything, naming the holder."""
+    import json
+    c = upload_sample(s3, "lease-in")
+    c.create_bucket(Bucket="lease-out")
+    holder = {"host": "airflow-worker-7", "pid": 4242, "started_at": "2026-12-01T00:00:00Z",
+              "expires_at": "2999-01-01T00:00:00Z", "months": "2024-01..2024-03"}
+    c.put_object(Bucket="lease-out", Key="nrr/_lease/month=2024-02.json", Body=json.dumps(holder).encode())
+    r = nrr(job_args("s3://lease-in/exports", "s3://lease-out/nrr", s3), aws_env())
+    assert r.returncode == 1, r.stderr
+    assert "month 2024-02 is leased to host airflow-worker-7, pid 4242" in r.stderr, r.stderr
+    assert set(objects(c, "lease-out", "nrr/")) == {"_lease/month=2024-02.json"}, "nothing written, no lease kept"
