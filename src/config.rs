@@ -105,6 +105,8 @@ pub struct ConfigFile {
     timezone: Option<String>,
     max_close_drop: Option<f64>,
     lease_minutes: Option<u64>,
+    /// Statuses whose rows count zero (replaces the default list).
+    zero_statuses: Option<Vec<String>>,
     /// `"YYYY-MM" = "YYYY-MM-DD"`: months closed on a chosen day.
     #[serde(default)]
     close_days: std::collections::BTreeMap<String, String>,
@@ -345,6 +347,9 @@ impl JobConfig {
                 reporting_currency: currency.to_ascii_uppercase(),
                 horizon,
                 close: CloseOptions { max_drop, pinned },
+                zero_statuses: file
+                    .zero_statuses
+                    .unwrap_or_else(crate::engine::statuses::default_zero_statuses),
             },
             write_from,
             store: StoreOptions {

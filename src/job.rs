@@ -62,6 +62,7 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
                 as_of: cfg.engine.as_of,
                 timezone: cfg.timezone,
                 pinned: &cfg.engine.close.pinned,
+                zero_statuses: &cfg.engine.zero_statuses,
                 store: &cfg.store,
             },
         )

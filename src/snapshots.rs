@@ -75,3 +75,16 @@ impl Default for ColumnNames {
         }
     }
 }
+
+/// Which optional columns the input files have.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ColumnsFound {
+    /// Files read.
+    pub files: usize,
+    /// Files with a currency column (or Hive folder).
+    pub currency_files: usize,
+    /// Files with a status column (or Hive folder).
+    pub status_files: usize,
+    /// The earliest month of a file without a status column, when some have one.
+    pub first_month_without_status: Option<i32>,
+}

@@ -157,6 +157,19 @@ pub fn render(tables: &Tables, currency: &str) -> Result<String> {
     if rows.is_empty() {
         let _ = writeln!(out, "  (no window fits in a one-month timeline)");
     }
+    // Findings about the input as a whole are worth reading before any number.
+    let dq = &tables.data_quality;
+    if let (Ok(checks), Ok(messages)) = (dq.column("check_name"), dq.column("message")) {
+        let (checks, messages) = (checks.str()?, messages.str()?);
+        for (check, message) in checks.iter().zip(messages.iter()) {
+            if matches!(
+                check,
+                Some("fx_without_currency" | "status_partly_missing" | "unknown_status")
+            ) {
+                let _ = writeln!(out, "warning: {}", message.unwrap_or_default());
+            }
+        }
+    }
     if tables.warnings + tables.infos > 0 {
         let _ = writeln!(
             out,

@@ -54,6 +54,8 @@ pub struct EngineOptions {
     pub horizon: u32,
     /// How close days are chosen (pins, applied when the rows are read) and checked.
     pub close: CloseOptions,
+    /// Statuses whose rows count zero (compared trimmed, any case).
+    pub zero_statuses: Vec<String>,
 }
 
 /// The computed tables, in working types (see [`crate::tables`]).
@@ -111,10 +113,17 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         earlier,
         rows,
         sources,
+        columns,
     } = closed;
+    let column_findings = quality::column_findings(&columns, fx.is_some(), timeline.first.0);
+    let seen = statuses::census(&rows, &opts.zero_statuses)?;
+    for s in &seen {
+        tracing::info!(status = %s.status, rows = s.rows, counts_mrr = s.counts, known = s.known, "status seen");
+    }
+    let status_findings = quality::status_findings(&seen, &opts.zero_statuses);
 
     let (sub_months, money, close_exceptions) = info_span!("currency").in_scope(|| -> Result<_> {
-        let mut rows = statuses::counted(rows)?;
+        let mut rows = statuses::counted(rows, &opts.zero_statuses)?;
         // The checks and the conversion read the same rows: run them side by side.
         let (checked, cents) = std::thread::scope(|scope| {
             let check = scope.spawn(|| validate::validate(&rows, &sources));
@@ -153,6 +162,8 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
     drop((sub_months, money));
     let data_quality = info_span!("data_quality").in_scope(|| -> Result<_> {
         let mut findings = quality::close_findings(&close_exceptions);
+        findings.extend(column_findings);
+        findings.extend(status_findings);
         findings.extend(ledger.findings.iter().cloned());
         let (warnings, infos) = quality::counts(&findings);
         tracing::info!(warnings, infos, "data quality");

@@ -61,6 +61,8 @@ pub struct Closed {
     pub rows: DataFrame,
     /// The files the rows came from, for messages.
     pub sources: Sources,
+    /// Which optional columns the files have.
+    pub columns: crate::snapshots::ColumnsFound,
 }
 
 /// How the close day of each month is chosen and checked.

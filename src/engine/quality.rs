@@ -13,7 +13,12 @@
 //!   subscription carries another value of a segment than the customer's
 //!   fixed one (section 5: segments are fixed for life);
 //! - `partial_close_day` (warning): a close day let through the
-//!   partial-close check by `--max-close-drop` or `--close-day`.
+//!   partial-close check by `--max-close-drop` or `--close-day`;
+//! - `unknown_status` (warning): a status that counts its full MRR but is
+//!   not a known paying status (`in_trial`, `expired`, `unpaid`, …);
+//! - `fx_without_currency` (warning): `--fx-rates` given, but no input file
+//!   has a currency column, so every amount is taken as the reporting currency;
+//! - `status_partly_missing` (warning): a status column in some files only.
 //!
 //! Each finding is filed under a month whose data (and earlier data) shows
 //! it, so no month's findings depend on later data, and a range run finds
@@ -22,6 +27,8 @@
 use polars::prelude::*;
 
 use super::month_close::CloseException;
+use super::statuses::StatusSeen;
+use crate::snapshots::ColumnsFound;
 use crate::tables::MONTH;
 use crate::{Month, Result};
 
@@ -165,6 +172,63 @@ pub fn close_findings(exceptions: &[CloseException]) -> Vec<Finding> {
             ),
         })
         .collect()
+}
+
+/// The findings for statuses that count but are not known paying statuses.
+pub fn status_findings(seen: &[StatusSeen], zero: &[String]) -> Vec<Finding> {
+    seen.iter()
+        .filter(|s| s.counts && !s.known)
+        .map(|s| Finding {
+            month: s.first_month,
+            check: "unknown_status",
+            severity: Severity::Warning,
+            customer_id: None,
+            subscription_id: None,
+            value: Some(s.status.clone()),
+            message: format!(
+                "status '{}' counts its full MRR ({} close rows in {}, {} in all): nrr counts zero only for {}. If '{}' means no revenue, add it to zero_statuses in the config file",
+                s.status,
+                s.first_month_rows,
+                Month(s.first_month),
+                s.rows,
+                zero.join(", "),
+                s.status
+            ),
+        })
+        .collect()
+}
+
+/// The findings for columns that are silently missing.
+pub fn column_findings(found: &ColumnsFound, fx_given: bool, first_month: i32) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if fx_given && found.currency_files == 0 {
+        out.push(Finding {
+            month: first_month,
+            check: "fx_without_currency",
+            severity: Severity::Warning,
+            customer_id: None,
+            subscription_id: None,
+            value: None,
+            message: "--fx-rates is given but no input file has a currency column: every amount is taken to be in the reporting currency. Map your currency column under [columns] (currency = \"your_column\") if it has another name".into(),
+        });
+    }
+    if let Some(month) = found.first_month_without_status.filter(|_| found.status_files > 0) {
+        out.push(Finding {
+            month,
+            check: "status_partly_missing",
+            severity: Severity::Warning,
+            customer_id: None,
+            subscription_id: None,
+            value: Some(format!("{} of {} files", found.status_files, found.files)),
+            message: format!(
+                "{} of {} input files have a status column and the others none, from {}: rows without a status count their full MRR, trials and cancellations included",
+                found.status_files,
+                found.files,
+                Month(month)
+            ),
+        });
+    }
+    out
 }
 
 fn money(cents: i64) -> String {

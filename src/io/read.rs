@@ -14,7 +14,7 @@ use super::store::{self, Entry, Location, StoreOptions};
 use crate::engine::currency::FxRates;
 use crate::engine::month_close::{self, BusinessTz, Closed, DayTotals};
 use crate::engine::statuses;
-use crate::snapshots::{self as s, segment_column, ColumnNames, Sources};
+use crate::snapshots::{self as s, segment_column, ColumnNames, ColumnsFound, Sources};
 use crate::{Error, Result};
 
 /// A snapshot file as found, for the run manifest's input fingerprint.
@@ -269,6 +269,8 @@ pub struct ReadOptions<'a> {
     pub timezone: BusinessTz,
     /// Months closed on a chosen day (`--close-day`).
     pub pinned: &'a BTreeMap<crate::Month, NaiveDate>,
+    /// Statuses whose rows count zero.
+    pub zero_statuses: &'a [String],
     /// Object-store settings.
     pub store: &'a StoreOptions,
 }
@@ -339,7 +341,8 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
             .keys()
             .filter_map(|m| Some((*m, plan[m].earlier?)))
             .collect();
-        let earlier = scan.day_totals(&earlier_days)?;
+        let earlier = scan.day_totals(&earlier_days, opts.zero_statuses)?;
+        let columns = scan.columns_found(&days);
         tracing::info!(
             rows_read = days.rows(),
             months = timeline.len(),
@@ -352,6 +355,7 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
             timeline,
             close_dates,
             earlier,
+            columns,
             rows,
             sources: scan.sources.clone(),
         };
@@ -372,6 +376,9 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
 /// The opened snapshot files as one lazy frame in the canonical schema.
 struct Scan {
     frame: LazyFrame,
+    /// Per file: whether it has a currency column, and a status column.
+    currency_present: Vec<bool>,
+    status_present: Vec<bool>,
     /// Each file's own scan, to find a file that cannot be decoded.
     scans: Vec<LazyFrame>,
     sources: Sources,
@@ -477,7 +484,11 @@ impl Scan {
 
     /// Counted subscriptions and their MRR as exported on the given days
     /// (one per month), read without materialising the rows.
-    fn day_totals(&self, days: &BTreeMap<crate::Month, NaiveDate>) -> Result<BTreeMap<crate::Month, DayTotals>> {
+    fn day_totals(
+        &self,
+        days: &BTreeMap<crate::Month, NaiveDate>,
+        zero_statuses: &[String],
+    ) -> Result<BTreeMap<crate::Month, DayTotals>> {
         if days.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -487,7 +498,7 @@ impl Scan {
             .frame
             .clone()
             .filter(col(s::SNAPSHOT_DATE).is_in(lit(list).implode(false), false))
-            .filter(statuses::counts(col(s::STATUS)))
+            .filter(statuses::counts(col(s::STATUS), zero_statuses))
             .group_by([col(s::SNAPSHOT_DATE).cast(DataType::Int32).alias("day")])
             .agg([
                 len().cast(DataType::UInt64).alias("n"),
@@ -522,6 +533,24 @@ impl Scan {
             });
         }
         Ok(out)
+    }
+
+    /// Which optional columns the files have; `days` gives each file's first day.
+    fn columns_found(&self, days: &DayCounts) -> ColumnsFound {
+        let count = |present: &[bool]| present.iter().filter(|p| **p).count();
+        let first_month_without_status = days
+            .groups
+            .iter()
+            .filter(|(file, _, _)| !self.status_present.get(*file as usize).copied().unwrap_or(true))
+            .filter_map(|(_, day, _)| crate::month::epoch_days_to_date((*day)?))
+            .min()
+            .map(|d| crate::Month::from_date(d).0);
+        ColumnsFound {
+            files: self.status_present.len(),
+            currency_files: count(&self.currency_present),
+            status_files: count(&self.status_present),
+            first_month_without_status,
+        }
     }
 
     /// The rows on the close days, with [`s::MONTH`] added.
@@ -607,6 +636,32 @@ impl Scan {
                 });
             }
         }
+
+        let has = |file: &Entry, schema: &Schema, name: &str| {
+            schema.contains(name) || hive_pairs(&file.key).iter().any(|(k, _)| k == name)
+        };
+        let currency_present: Vec<bool> = files
+            .iter()
+            .zip(&schemas)
+            .map(|(f, schema)| has(f, schema, &names.currency))
+            .collect();
+        let status_present: Vec<bool> = files
+            .iter()
+            .zip(&schemas)
+            .map(|(f, schema)| has(f, schema, &names.status))
+            .collect();
+        let count = |present: &[bool]| present.iter().filter(|p| **p).count();
+        tracing::info!(
+            files = files.len(),
+            currency = count(&currency_present),
+            status = count(&status_present),
+            segments = ?opts
+                .segment_by
+                .iter()
+                .map(|seg| (seg.as_str(), files.iter().zip(&schemas).filter(|(f, sc)| has(f, sc, seg)).count()))
+                .collect::<Vec<_>>(),
+            "optional columns found (files with each)"
+        );
 
         let mut frames = Vec::with_capacity(files.len());
         for (index, (file, opened)) in files.iter().zip(&opened).enumerate() {
@@ -696,6 +751,8 @@ impl Scan {
         tracing::info!(files = files.len(), bytes, input, "snapshot files listed");
         Ok(Scan {
             frame,
+            currency_present,
+            status_present,
             scans: opened.into_iter().map(|o| o.scan).collect(),
             sources: Sources {
                 files: files.iter().map(|f| root.display(&f.key)).collect(),

@@ -711,3 +711,81 @@ fn overlapping_writers_fail_fast_and_disjoint_range_runs_do_not() {
         "leases released"
     );
 }
+
+/// The silent column mismatches: a currency column under another name with
+/// --fx-rates given, a status column in some files only, and a status nrr
+/// does not know counting its full MRR; each is a warning in the summary and
+/// in data_quality, and zero_statuses makes the unknown status count zero.
+#[test]
+fn silent_column_mismatches_are_warnings() {
+    let dir = tempdir();
+    let mut jan = snapshot_frame(&[("2024-01-31", "c1", "s1", 100.0), ("2024-01-31", "c2", "s2", 50.0)]);
+    jan.with_column(Column::new("ccy".into(), ["EUR", "EUR"])).unwrap();
+    jan.with_column(Column::new("status".into(), ["active", "in_trial"]))
+        .unwrap();
+    let mut feb = snapshot_frame(&[("2024-02-29", "c1", "s1", 100.0), ("2024-02-29", "c2", "s2", 50.0)]);
+    feb.with_column(Column::new("ccy".into(), ["EUR", "EUR"])).unwrap();
+    write(&dir.path().join("in/snapshot_date=2024-01-31/a.parquet"), jan);
+    write(&dir.path().join("in/snapshot_date=2024-02-29/a.parquet"), feb);
+    let fx = DataFrame::new_infer_height(vec![
+        Column::new(
+            "month".into(),
+            ["2024-01-01", "2024-02-01"]
+                .iter()
+                .map(|d| nrr::month::date_to_epoch_days(date(d)))
+                .collect::<Vec<_>>(),
+        )
+        .cast(&DataType::Date)
+        .unwrap(),
+        Column::new("currency".into(), ["EUR", "EUR"]),
+        Column::new("rate".into(), [1.1, 1.1]),
+    ])
+    .unwrap();
+    let fx = write(&dir.path().join("fx.parquet"), fx);
+    let input = dir.path().join("in");
+    let run = |out: &str, config: Option<&str>| {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "run".to_string(),
+            "--input".into(),
+            input.display().to_string(),
+            "--fx-rates".into(),
+            fx.display().to_string(),
+            "--output".into(),
+            out.display().to_string(),
+        ];
+        if let Some(text) = config {
+            let path = dir.path().join("job.toml");
+            fs_err::write(&path, text).unwrap();
+            args.extend(["--config".into(), path.display().to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = nrr(&args);
+        assert_eq!(code, 0, "{stderr}");
+        (stdout, read_table(&out, "data_quality"))
+    };
+    let (stdout, dq) = run("out", None);
+    let checks = strings(&dq, "check_name");
+    for check in ["fx_without_currency", "status_partly_missing", "unknown_status"] {
+        assert!(checks.contains(&check.to_string()), "{check}: {dq}");
+    }
+    assert!(
+        stdout.contains("warning: --fx-rates is given but no input file has a currency column"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: status 'in_trial' counts its full MRR"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 of 2 input files have a status column"), "{stdout}");
+
+    // Mapped and configured: no warnings about them.
+    let (stdout, dq) = run(
+        "out2",
+        Some("zero_statuses = [\"trialing\", \"in_trial\"]\n[columns]\ncurrency = \"ccy\"\n"),
+    );
+    let checks = strings(&dq, "check_name");
+    assert!(!checks.contains(&"fx_without_currency".to_string()), "{dq}");
+    assert!(!checks.contains(&"unknown_status".to_string()), "{dq}");
+    assert!(!stdout.contains("in_trial"), "{stdout}");
+}
