@@ -789,3 +789,24 @@ fn silent_column_mismatches_are_warnings() {
     assert!(!checks.contains(&"unknown_status".to_string()), "{dq}");
     assert!(!stdout.contains("in_trial"), "{stdout}");
 }
+
+/// Month-end snapshots where a fifth of 100 customers churn in one month: a
+/// real churn month, not a partial export, so the run goes ahead (20% ≤ 50%).
+#[test]
+fn a_real_twenty_percent_churn_month_runs() {
+    let dir = tempdir();
+    let ids: Vec<String> = (0..100).map(|i| format!("c{i:03}")).collect();
+    let mut rows: Vec<Row> = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        rows.push(("2024-01-31", id, id, 100.0));
+        if i >= 20 {
+            rows.push(("2024-02-29", id, id, 100.0));
+        }
+    }
+    let input = write(&dir.path().join("in/a.parquet"), snapshot_frame(&rows));
+    let out = dir.path().join("out");
+    job::run(&config(&input, &out, &[], None)).unwrap();
+    let feb = filter_eq(&read_table(&out, "mrr_movements"), "month", lit(date("2024-02-01")));
+    assert_eq!(ints(&feb, "customers_churned"), [20]);
+    assert_eq!(read_table(&out, "data_quality").height(), 0);
+}
