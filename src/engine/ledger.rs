@@ -80,20 +80,26 @@ pub fn build(
 ) -> Result<Ledger> {
     let money = money.view()?;
     let files = sub_months.column(FILE)?.u32()?;
-    let currencies = sub_months.column(CURRENCY)?.str()?;
+    let currencies = sub_months.column(CURRENCY)?.str()?.rechunk();
+    let currencies = currencies.as_ref();
     let n = sub_months.height();
     let started = std::time::Instant::now();
     // Text columns are read in order or at few rows: no need to rechunk them.
+    // Customer ids are read in order; the other text columns by row, which
+    // on a many-chunk column (a chunk per file) means a chunk search each
+    // time: one chunk of views (the strings stay where they are) is cheaper.
     let customer = sub_months.column(CUSTOMER_ID)?.str()?;
-    let subscription = sub_months.column(SUBSCRIPTION_ID)?.str()?;
+    let subscription = sub_months.column(SUBSCRIPTION_ID)?.str()?.rechunk();
+    let subscription = subscription.as_ref();
     let months = sub_months.column(MONTH)?.i32()?.rechunk();
     let cents = sub_months.column(CENTS)?.i64()?.rechunk();
     let months = months.cont_slice()?;
     let cents = cents.cont_slice()?;
-    let segment_values: Vec<&StringChunked> = segment_by
+    let segment_values: Vec<StringChunked> = segment_by
         .iter()
-        .map(|s| Ok(sub_months.column(&segment_column(s))?.str()?))
+        .map(|s| Ok(sub_months.column(&segment_column(s))?.str()?.rechunk().into_owned()))
         .collect::<Result<_>>()?;
+    let segment_values: Vec<&StringChunked> = segment_values.iter().collect();
 
     let (row_ids, names) = dense_ids(customer);
     tracing::debug!(
@@ -187,43 +193,63 @@ pub fn build(
                 .binary_search_by_key(&month, |g| g.month)
                 .is_ok_and(|i| groups[i].sum > 0)
         };
-        let value_at = |g: &Group, base: i32| -> Result<i64> {
-            let mut sum = 0_i64;
+        // A group's value at several base months' rates, in one pass over
+        // its rows: each amount is read once, each row rounded per base.
+        let values_at = |g: &Group, bases: &[(usize, i32)], at: &mut [i64; BASES]| -> Result<()> {
+            let overflow = |base: i32| Error::Overflow {
+                what: format!(
+                    "the MRR of customer '{}' in {} at {}'s rates",
+                    names[c],
+                    Month(g.month),
+                    Month(base)
+                ),
+            };
             for &r in &rows[g.start..g.end] {
                 let r = r as usize;
-                let v = if money.is_reporting(r) {
-                    cents[r]
-                } else {
+                if money.is_reporting(r) {
+                    for &(i, base) in bases {
+                        at[i] = at[i].checked_add(cents[r]).ok_or_else(|| overflow(base))?;
+                    }
+                    continue;
+                }
+                let fail = |e, base: i32| {
                     let at = Valued {
                         customer: names[c],
                         month: Month(g.month),
                         base: Month(base),
                         row: r,
                     };
-                    money
-                        .cents_at(r, base)
-                        .map_err(|e| at.error(e, subscription, files, sources))?
+                    at.error(e, subscription, files, sources)
                 };
-                sum = sum.checked_add(v).ok_or_else(|| Error::Overflow {
-                    what: format!(
-                        "the MRR of customer '{}' in {} at {}'s rates",
-                        names[c],
-                        Month(g.month),
-                        Month(base)
-                    ),
-                })?;
-            }
-            Ok(sum)
-        };
-        active.clear();
-        for g in groups.iter().filter(|g| g.sum > 0 && g.month >= cohort) {
-            let mut at = [0_i64; BASES];
-            for (i, w) in WINDOWS.iter().enumerate() {
-                if active_in(g.month - w) {
-                    at[i] = value_at(g, g.month - w)?;
+                let amount = money.amount(r).map_err(|e| fail(e, bases[0].1))?;
+                for &(i, base) in bases {
+                    let rate = money.rate(r, base).map_err(|e| fail(e, base))?;
+                    let v = amount
+                        .times_rate_in_cents(rate)
+                        .ok_or_else(|| fail(AtError::TooLarge, base))?;
+                    at[i] = at[i].checked_add(v).ok_or_else(|| overflow(base))?;
                 }
             }
-            at[AT_COHORT] = if g.month == cohort { g.sum } else { value_at(g, cohort)? };
+            Ok(())
+        };
+        active.clear();
+        let mut bases: Vec<(usize, i32)> = Vec::with_capacity(BASES);
+        for g in groups.iter().filter(|g| g.sum > 0 && g.month >= cohort) {
+            bases.clear();
+            for (i, w) in WINDOWS.iter().enumerate() {
+                if active_in(g.month - w) {
+                    bases.push((i, g.month - w));
+                }
+            }
+            let mut at = [0_i64; BASES];
+            if g.month == cohort {
+                at[AT_COHORT] = g.sum;
+            } else {
+                bases.push((AT_COHORT, cohort));
+            }
+            if !bases.is_empty() {
+                values_at(g, &bases, &mut at)?;
+            }
             active.push(ActiveMonth {
                 month: g.month,
                 mrr: g.sum,
@@ -269,50 +295,65 @@ fn quality_findings(
     cols: Columns,
     out: &mut Vec<quality::Finding>,
 ) {
-    let mut by_subscription: Vec<(&str, i32, i64, &str)> = rows
-        .iter()
-        .map(|r| {
-            let r = *r as usize;
-            (
-                cols.subscription.get(r).unwrap_or(""),
-                cols.months[r],
-                cols.cents[r],
-                cols.currencies.get(r).unwrap_or(""),
-            )
-        })
-        .collect();
+    let mut by_subscription: Vec<(&str, i32, i64, &str)> = Vec::with_capacity(rows.len());
+    by_subscription.extend(rows.iter().map(|r| {
+        let r = *r as usize;
+        (
+            cols.subscription.get(r).unwrap_or(""),
+            cols.months[r],
+            cols.cents[r],
+            cols.currencies.get(r).unwrap_or(""),
+        )
+    }));
     // Stable: each subscription's months stay in order.
     by_subscription.sort_by(|a, b| a.0.cmp(b.0));
-    let mut months: Vec<quality::SubscriptionMonth> = Vec::new();
+    let mut months: Vec<quality::SubscriptionMonth> = Vec::with_capacity(by_subscription.len());
     for chunk in by_subscription.chunk_by(|a, b| a.0 == b.0) {
+        // Fewer than two months hold neither a change nor a spike.
+        if chunk.len() < 2 {
+            continue;
+        }
         months.clear();
         months.extend(chunk.iter().map(|(_, m, c, cur)| (*m, *c, *cur)));
         quality::subscription_findings(customer, chunk[0].0, &months, out);
     }
+    if cols.segment_by.is_empty() {
+        return;
+    }
 
     let Some(cohort_top) = cohort_top else { return };
+    let fixed: Vec<&str> = cols
+        .segment_values
+        .iter()
+        .map(|values| values.get(cohort_top).unwrap_or(UNKNOWN))
+        .collect();
     let mut reported = vec![false; cols.segment_by.len()];
     for g in groups.iter().filter(|g| g.sum > 0 && g.month > cohort) {
-        let candidates = rows[g.start..g.end].iter().map(|r| {
-            let r = *r as usize;
-            (cols.cents[r], cols.subscription.get(r).unwrap_or(""), r)
-        });
-        let Some(top) = segments::pick(candidates) else {
-            continue;
+        if reported.iter().all(|r| *r) {
+            break;
+        }
+        let top = if g.end - g.start == 1 {
+            rows[g.start] as usize
+        } else {
+            let candidates = rows[g.start..g.end].iter().map(|r| {
+                let r = *r as usize;
+                (cols.cents[r], cols.subscription.get(r).unwrap_or(""), r)
+            });
+            let Some(top) = segments::pick(candidates) else {
+                continue;
+            };
+            top
         };
         for (s, values) in cols.segment_values.iter().enumerate() {
-            let (fixed, found) = (
-                values.get(cohort_top).unwrap_or(UNKNOWN),
-                values.get(top).unwrap_or(UNKNOWN),
-            );
-            if !reported[s] && fixed != found {
+            let found = values.get(top).unwrap_or(UNKNOWN);
+            if !reported[s] && fixed[s] != found {
                 reported[s] = true;
                 out.push(quality::segment_differs(
                     customer,
                     cols.subscription.get(top).unwrap_or(""),
                     g.month,
                     &cols.segment_by[s],
-                    fixed,
+                    fixed[s],
                     found,
                     cohort,
                 ));

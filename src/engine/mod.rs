@@ -116,11 +116,13 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         columns,
     } = closed;
     let column_findings = quality::column_findings(&columns, fx.is_some(), timeline.first.0);
-    let seen = statuses::census(&rows, &opts.zero_statuses)?;
-    for s in &seen {
-        tracing::info!(status = %s.status, rows = s.rows, counts_mrr = s.counts, known = s.known, "status seen");
-    }
-    let status_findings = quality::status_findings(&seen, &opts.zero_statuses);
+    let status_findings = info_span!("statuses").in_scope(|| -> Result<_> {
+        let seen = statuses::census(&rows, &opts.zero_statuses)?;
+        for s in &seen {
+            tracing::info!(status = %s.status, rows = s.rows, counts_mrr = s.counts, known = s.known, "status seen");
+        }
+        Ok(quality::status_findings(&seen, &opts.zero_statuses))
+    })?;
 
     let (sub_months, money, close_exceptions) = info_span!("currency").in_scope(|| -> Result<_> {
         let mut rows = statuses::counted(rows, &opts.zero_statuses)?;

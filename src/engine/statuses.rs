@@ -96,13 +96,31 @@ pub struct StatusSeen {
 pub fn census(rows: &DataFrame, zero: &[String]) -> Result<Vec<StatusSeen>> {
     let statuses = rows.column(STATUS)?.str()?;
     let months = rows.column(MONTH)?.i32()?;
-    let mut seen: BTreeMap<&str, (u64, BTreeMap<i32, u64>)> = BTreeMap::new();
+    // Rows come in long runs of one status and month: count runs, then add
+    // each run once.
+    let mut runs: PlHashMap<(&str, i32), u64> = PlHashMap::default();
+    let mut current: Option<((&str, i32), u64)> = None;
     for (status, month) in statuses.iter().zip(months.iter()) {
-        if let (Some(status), Some(month)) = (status, month) {
-            let entry = seen.entry(status).or_default();
-            entry.0 += 1;
-            *entry.1.entry(month).or_default() += 1;
+        let (Some(status), Some(month)) = (status, month) else {
+            continue;
+        };
+        match &mut current {
+            Some((key, n)) if *key == (status, month) => *n += 1,
+            _ => {
+                if let Some((key, n)) = current.replace(((status, month), 1)) {
+                    *runs.entry(key).or_default() += n;
+                }
+            }
         }
+    }
+    if let Some((key, n)) = current {
+        *runs.entry(key).or_default() += n;
+    }
+    let mut seen: BTreeMap<&str, (u64, BTreeMap<i32, u64>)> = BTreeMap::new();
+    for ((status, month), n) in runs {
+        let entry = seen.entry(status).or_default();
+        entry.0 += n;
+        *entry.1.entry(month).or_default() += n;
     }
     Ok(seen
         .into_iter()
