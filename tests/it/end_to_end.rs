@@ -299,15 +299,7 @@ fn regression_float32_mrr_rounds_as_written() {
 #[test]
 fn range_runs_equal_a_full_run() {
     let dir = tempdir();
-    nrr::generate::generate(&nrr::generate::GenerateOptions {
-        customers: 120,
-        months: 9,
-        daily: false,
-        seed: 11,
-        start: nrr::Month::from_ym(2023, 1),
-        output: dir.path().join("data"),
-    })
-    .unwrap();
+    generated(dir.path(), 120, 9, false, 11);
     let input = dir.path().join("data/snapshots");
     let fx = dir.path().join("data/fx_rates.parquet");
     let segments = ["plan", "region"];
@@ -389,15 +381,7 @@ fn check_failures_have_their_own_exit_status() {
 #[test]
 fn partial_close_day_fails_loudly() {
     let dir = tempdir();
-    nrr::generate::generate(&nrr::generate::GenerateOptions {
-        customers: 2_000,
-        months: 4,
-        daily: true,
-        seed: 5,
-        start: nrr::Month::from_ym(2023, 1),
-        output: dir.path().join("data"),
-    })
-    .unwrap();
+    generated(dir.path(), 2_000, 4, true, 5);
     let snapshots = dir.path().join("data/snapshots");
     let partial = snapshots.join("snapshot_date=2023-03-31/part-00000.parquet");
     let full = read_parquet_file(&partial);
@@ -490,15 +474,7 @@ fn month_to_date_as_of_month_is_said() {
     assert!(manifest.contains("\"as_of_close_date\": \"2024-02-15\""), "{manifest}");
     assert!(manifest.contains("\"month_to_date\": true"), "{manifest}");
     let mm = filter_eq(&read_table(&out, "mrr_movements"), "segment_name", lit("all"));
-    let days: Vec<i32> = mm
-        .column("close_date")
-        .unwrap()
-        .cast(&DataType::Int32)
-        .unwrap()
-        .i32()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let days = epoch_days(&mm, "close_date");
     let expected: Vec<i32> = ["2024-01-31", "2024-02-15"]
         .iter()
         .map(|d| nrr::month::date_to_epoch_days(date(d)))
@@ -560,15 +536,7 @@ fn data_quality_findings_on_a_hand_made_case() {
     assert_eq!(strings(&dq, "severity"), ["warning", "warning", "info"]);
     assert_eq!(strings(&dq, "subscription_id"), ["s2", "s1", "s1"]);
     assert_eq!(strings(&dq, "value"), ["EUR → USD", "1200.00", "pro → basic"]);
-    let months: Vec<i32> = dq
-        .column("month")
-        .unwrap()
-        .cast(&DataType::Int32)
-        .unwrap()
-        .i32()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let months = epoch_days(&dq, "month");
     let march = nrr::month::date_to_epoch_days(date("2024-03-01"));
     assert_eq!(
         months,

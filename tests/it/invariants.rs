@@ -30,8 +30,7 @@ fn as_cents(frame: DataFrame) -> DataFrame {
 
 /// The `month` column as days since 1970-01-01.
 fn days(frame: &DataFrame) -> Vec<i32> {
-    let days = frame.column("month").unwrap().cast(&DataType::Int32).unwrap();
-    days.i32().unwrap().into_no_null_iter().collect()
+    epoch_days(frame, "month")
 }
 
 fn run_generated(dir: &Path, customers: usize, months: u32, daily: bool, seed: u64) -> std::path::PathBuf {

@@ -189,3 +189,32 @@ pub fn render(frame: &DataFrame) -> String {
     }
     out
 }
+
+/// Generated snapshots (`nrr generate`) under `dir/data`, starting 2023-01;
+/// returns the data folder (snapshots/ and fx_rates.parquet inside).
+pub fn generated(dir: &Path, customers: usize, months: u32, daily: bool, seed: u64) -> PathBuf {
+    let data = dir.join("data");
+    nrr::generate::generate(&nrr::generate::GenerateOptions {
+        customers,
+        months,
+        daily,
+        seed,
+        start: nrr::Month::from_ym(2023, 1),
+        output: data.clone(),
+    })
+    .unwrap();
+    data
+}
+
+/// A DATE column as days since 1970-01-01.
+pub fn epoch_days(frame: &DataFrame, column: &str) -> Vec<i32> {
+    frame
+        .column(column)
+        .unwrap()
+        .cast(&DataType::Int32)
+        .unwrap()
+        .i32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
