@@ -326,6 +326,17 @@ impl JobConfig {
             }
             pinned.insert(month, day);
         }
+        let lease_minutes = cli
+            .lease_minutes
+            .or(file.lease_minutes)
+            .unwrap_or(crate::io::lease::DEFAULT_MINUTES);
+        if !(1..=10_080).contains(&lease_minutes) {
+            return Err(Error::InvalidArgument {
+                what: "--lease-minutes".into(),
+                value: lease_minutes.to_string(),
+                expected: "from 1 to 10080 (a week): longer than any run, short enough for a crashed one".into(),
+            });
+        }
         let d = ColumnNames::default();
         let m = file.columns;
         Ok(JobConfig {
@@ -355,10 +366,7 @@ impl JobConfig {
             store: StoreOptions {
                 s3_endpoint: cli.s3_endpoint.or(file.s3_endpoint),
             },
-            lease_minutes: cli
-                .lease_minutes
-                .or(file.lease_minutes)
-                .unwrap_or(crate::io::lease::DEFAULT_MINUTES),
+            lease_minutes,
         })
     }
 }

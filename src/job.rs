@@ -88,9 +88,7 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     };
     let months: Vec<Month> = from.through(timeline.last).collect();
     let full = cfg.write_from.is_none();
-    // Held until the manifest is written; released on every way out.
-    let _lease = lease::acquire(&output, &months, cfg.lease_minutes)?;
-    let written = info_span!("write").in_scope(|| write_all(cfg, &output, &tables, &months, full))?;
+    let (written, _lease) = info_span!("write").in_scope(|| write_all(cfg, &output, &tables, &months, full))?;
 
     let manifest = Manifest {
         job: "nrr".into(),
@@ -148,7 +146,7 @@ fn write_all(
     tables: &Tables,
     months: &[Month],
     full: bool,
-) -> Result<Vec<Written>> {
+) -> Result<(Vec<Written>, lease::Lease)> {
     let (segments, horizon) = (&cfg.engine.segment_by, cfg.engine.horizon);
     // Publish everything first so a failure leaves the output untouched.
     let long = [
@@ -161,6 +159,8 @@ fn write_all(
     .into_iter()
     .map(|(spec, frame)| Ok((spec, tables::finalize(spec, frame.clone(), segments, horizon)?)))
     .collect::<Result<Vec<_>>>()?;
+    // Held until the manifest is written (the caller drops it); released on every way out.
+    let lease = lease::acquire(output, months, cfg.lease_minutes)?;
 
     manifest::remove(output)?;
     output.remove_leftovers(&table_names())?;
@@ -182,12 +182,14 @@ fn write_all(
     written.push(w);
     // Folders of pruned partitions are empty now.
     output.remove_leftovers(&table_names())?;
-    Ok(written)
+    Ok((written, lease))
 }
 
-/// The folders nrr owns under an output root.
+/// The folders nrr owns under an output root: its tables and its leases.
 fn table_names() -> Vec<&'static str> {
-    tables::ALL_TABLES.iter().map(|t| t.name).collect()
+    let mut names: Vec<&str> = tables::ALL_TABLES.iter().map(|t| t.name).collect();
+    names.push(lease::LEASE_DIR);
+    names
 }
 
 /// One step of a backfill: a range run over one quarter.

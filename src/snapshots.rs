@@ -76,15 +76,13 @@ impl Default for ColumnNames {
     }
 }
 
-/// Which optional columns the input files have.
+/// What the close-day files say about the optional columns, by month, so
+/// that no month's findings depend on later files.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ColumnsFound {
-    /// Files read.
-    pub files: usize,
-    /// Files with a currency column (or Hive folder).
-    pub currency_files: usize,
-    /// Files with a status column (or Hive folder).
-    pub status_files: usize,
-    /// The earliest month of a file without a status column, when some have one.
-    pub first_month_without_status: Option<i32>,
+    /// The first timeline month none of whose close-day files has a currency column.
+    pub first_month_without_currency: Option<i32>,
+    /// The first timeline month by which some close-day files have a status
+    /// column and others none.
+    pub first_month_status_mixed: Option<i32>,
 }

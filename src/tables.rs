@@ -207,7 +207,14 @@ pub const DATA_QUALITY: TableSpec = TableSpec {
         ("value", Text),
         ("message", Text),
     ],
-    order_by: &[MONTH, "check_name", "customer_id", "subscription_id", "value"],
+    order_by: &[
+        MONTH,
+        "check_name",
+        "customer_id",
+        "subscription_id",
+        "value",
+        "message",
+    ],
 };
 
 /// All tables, in the order they are written.
@@ -273,6 +280,17 @@ fn publish(column: Column, kind: Kind) -> Result<Column> {
         }
         Kind::Money => {
             let cents = column.cast(&DataType::Int128)?;
+            // DECIMAL(18,2) holds less than 10^16 in major units.
+            let limit = 10_i128.pow(18);
+            if let Some(big) = cents.i128()?.iter().flatten().find(|c| c.abs() >= limit) {
+                return Err(crate::Error::Overflow {
+                    what: format!(
+                        "a value of column {name} ({}.{:02}) in the output",
+                        big / 100,
+                        (big % 100).abs()
+                    ),
+                });
+            }
             cents
                 .i128()?
                 .clone()

@@ -19,7 +19,11 @@
 -- or NULL for the last month in the data. The script creates it with defaults if absent.
 --
 -- The job's data_quality table (findings about the input, METRICS.md section 11) is not
--- computed here: it describes the data, not the metric, and stays with the job.
+-- computed here: it describes the data, not the metric, and stays with the job. Nor are
+-- the job's input options: the zero statuses are the default list (edit the IN list
+-- below for a configured `zero_statuses`), close(M) is always the latest day (no
+-- `--close-day` pins, no partial-close check), snapshot_date is cast to DATE in the
+-- session's time zone (`--timezone` is the job's), and TRIM strips spaces only.
 --
 -- OUTPUT TABLES: customer_months, mrr_movements, nrr_summary, cohort_matrix,
 -- nrr_matrix_wide (horizon 36), and customer_segments (customer_id, segment_name,

@@ -115,7 +115,7 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         sources,
         columns,
     } = closed;
-    let column_findings = quality::column_findings(&columns, fx.is_some(), timeline.first.0);
+    let column_findings = quality::column_findings(&columns, fx.is_some());
     let status_findings = info_span!("statuses").in_scope(|| -> Result<_> {
         let seen = statuses::census(&rows, &opts.zero_statuses)?;
         for s in &seen {

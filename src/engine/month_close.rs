@@ -159,26 +159,26 @@ pub fn check_close_days(
 ) -> Result<Vec<CloseException>> {
     let mut exceptions = Vec::new();
     for (month, totals) in close {
-        let (compared, default) = match earlier.get(month) {
-            Some(e) => (*e, DEFAULT_MAX_DROP_IN_MONTH),
-            None => match close.get(&month.plus(-1)) {
-                Some(p) => (*p, DEFAULT_MAX_DROP_MONTH_TO_MONTH),
-                None => continue,
-            },
+        let compared = match earlier.get(month) {
+            Some(e) => Some((*e, DEFAULT_MAX_DROP_IN_MONTH)),
+            None => close
+                .get(&month.plus(-1))
+                .map(|p| (*p, DEFAULT_MAX_DROP_MONTH_TO_MONTH)),
         };
-        if compared.subscriptions == 0 {
-            continue;
-        }
-        let drop = 1.0 - totals.subscriptions as f64 / compared.subscriptions as f64;
+        // Every pinned month is reported, compared with something or not.
         if options.pinned.contains_key(month) {
             exceptions.push(CloseException {
                 month: *month,
                 close: *totals,
-                compared,
+                compared: compared.map_or(*totals, |c| c.0),
                 by: "--close-day",
             });
             continue;
         }
+        let Some((compared, default)) = compared.filter(|c| c.0.subscriptions > 0) else {
+            continue;
+        };
+        let drop = 1.0 - totals.subscriptions as f64 / compared.subscriptions as f64;
         let limit = options.max_drop.unwrap_or(default);
         if drop > limit {
             return Err(Error::PartialCloseDay {
@@ -474,6 +474,13 @@ mod tests {
             max_drop: Some(0.35),
             ..Default::default()
         };
+        // A pin is reported even in a month with nothing to compare with.
+        let pinned = CloseOptions {
+            pinned: BTreeMap::from([(march, day("2023-03-31"))]),
+            ..Default::default()
+        };
+        let alone = BTreeMap::from([(march, totals("2023-03-31", 1_400))]);
+        assert_eq!(check_close_days(&alone, &BTreeMap::new(), &pinned).unwrap().len(), 1);
         let let_through = check_close_days(&close, &earlier, &relaxed).unwrap();
         assert_eq!(let_through.len(), 1);
         assert_eq!(let_through[0].by, "--max-close-drop");

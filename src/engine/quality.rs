@@ -186,11 +186,10 @@ pub fn status_findings(seen: &[StatusSeen], zero: &[String]) -> Vec<Finding> {
             subscription_id: None,
             value: Some(s.status.clone()),
             message: format!(
-                "status '{}' counts its full MRR ({} close rows in {}, {} in all): nrr counts zero only for {}. If '{}' means no revenue, add it to zero_statuses in the config file",
+                "status '{}' counts its full MRR ({} close rows in {}, its first month): nrr counts zero only for {}. If '{}' means no revenue, add it to zero_statuses in the config file",
                 s.status,
                 s.first_month_rows,
                 Month(s.first_month),
-                s.rows,
                 zero.join(", "),
                 s.status
             ),
@@ -198,32 +197,34 @@ pub fn status_findings(seen: &[StatusSeen], zero: &[String]) -> Vec<Finding> {
         .collect()
 }
 
-/// The findings for columns that are silently missing.
-pub fn column_findings(found: &ColumnsFound, fx_given: bool, first_month: i32) -> Vec<Finding> {
+/// The findings for columns that are silently missing, each filed under
+/// the first month whose close-day files (with earlier months') show it.
+pub fn column_findings(found: &ColumnsFound, fx_given: bool) -> Vec<Finding> {
     let mut out = Vec::new();
-    if fx_given && found.currency_files == 0 {
+    if let Some(month) = found.first_month_without_currency.filter(|_| fx_given) {
         out.push(Finding {
-            month: first_month,
+            month,
             check: "fx_without_currency",
             severity: Severity::Warning,
             customer_id: None,
             subscription_id: None,
             value: None,
-            message: "--fx-rates is given but no input file has a currency column: every amount is taken to be in the reporting currency. Map your currency column under [columns] (currency = \"your_column\") if it has another name".into(),
+            message: format!(
+                "--fx-rates is given but the close-day files of {} have no currency column: their amounts are taken to be in the reporting currency. Map your currency column under [columns] (currency = \"your_column\") if it has another name",
+                Month(month)
+            ),
         });
     }
-    if let Some(month) = found.first_month_without_status.filter(|_| found.status_files > 0) {
+    if let Some(month) = found.first_month_status_mixed {
         out.push(Finding {
             month,
             check: "status_partly_missing",
             severity: Severity::Warning,
             customer_id: None,
             subscription_id: None,
-            value: Some(format!("{} of {} files", found.status_files, found.files)),
+            value: None,
             message: format!(
-                "{} of {} input files have a status column and the others none, from {}: rows without a status count their full MRR, trials and cancellations included",
-                found.status_files,
-                found.files,
+                "some input files have a status column and others none (both by {}): rows without a status count their full MRR, trials and cancellations included",
                 Month(month)
             ),
         });

@@ -38,11 +38,16 @@ pub struct Holder {
 pub struct Lease {
     root: Location,
     keys: Vec<String>,
+    body: Vec<u8>,
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
         for key in &self.keys {
+            // Only our own: a run that took an expired lease over keeps it.
+            if self.root.get(key).ok().as_deref() != Some(self.body.as_slice()) {
+                continue;
+            }
             if let Err(e) = self.root.delete(key) {
                 tracing::warn!(lease = %self.root.display(key), error = %e, "lease not released: it expires by itself");
             }
@@ -93,6 +98,7 @@ pub fn acquire(root: &Location, months: &[Month], minutes: u64) -> Result<Lease>
     let mut lease = Lease {
         root: root.clone(),
         keys: Vec::new(),
+        body: body.clone(),
     };
     for month in months {
         let key = key(*month);
@@ -102,9 +108,20 @@ pub fn acquire(root: &Location, months: &[Month], minutes: u64) -> Result<Lease>
                 lease.keys.push(key);
                 break;
             }
-            let holder: Option<Holder> = root.get(&key).ok().and_then(|b| serde_json::from_slice(&b).ok());
+            // A lease that cannot be read is no sign of a dead run: it stays.
+            let holder: Holder = root
+                .get(&key)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_else(|| Holder {
+                    host: "(unreadable lease)".into(),
+                    pid: 0,
+                    started_at: String::new(),
+                    expires_at: "9999-12-31T00:00:00Z".into(),
+                    months: String::new(),
+                });
             match holder {
-                Some(h) if !stale(&h, now) || taken_over => {
+                h if !stale(&h, now) || taken_over => {
                     return Err(Error::OutputBusy {
                         month: *month,
                         host: h.host,

@@ -342,7 +342,7 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
             .filter_map(|m| Some((*m, plan[m].earlier?)))
             .collect();
         let earlier = scan.day_totals(&earlier_days, opts.zero_statuses)?;
-        let columns = scan.columns_found(&days);
+        let columns = scan.columns_found(&days, &close_dates);
         tracing::info!(
             rows_read = days.rows(),
             months = timeline.len(),
@@ -535,21 +535,36 @@ impl Scan {
         Ok(out)
     }
 
-    /// Which optional columns the files have; `days` gives each file's first day.
-    fn columns_found(&self, days: &DayCounts) -> ColumnsFound {
-        let count = |present: &[bool]| present.iter().filter(|p| **p).count();
-        let first_month_without_status = days
-            .groups
+    /// What the close-day files of the timeline say about the optional
+    /// columns, month by month (`days` tells which file holds which day).
+    fn columns_found(&self, days: &DayCounts, close: &BTreeMap<crate::Month, NaiveDate>) -> ColumnsFound {
+        let close_days: BTreeMap<i32, crate::Month> = close
             .iter()
-            .filter(|(file, _, _)| !self.status_present.get(*file as usize).copied().unwrap_or(true))
-            .filter_map(|(_, day, _)| crate::month::epoch_days_to_date((*day)?))
-            .min()
-            .map(|d| crate::Month::from_date(d).0);
+            .map(|(m, d)| (crate::month::date_to_epoch_days(*d), *m))
+            .collect();
+        // Per timeline month: (any file with currency, files with status, files without).
+        let mut by_month: BTreeMap<crate::Month, (bool, bool, bool)> = BTreeMap::new();
+        for (file, day, _) in &days.groups {
+            let Some(month) = day.and_then(|d| close_days.get(&d)) else {
+                continue;
+            };
+            let f = *file as usize;
+            let entry = by_month.entry(*month).or_default();
+            entry.0 |= self.currency_present.get(f).copied().unwrap_or(false);
+            let status = self.status_present.get(f).copied().unwrap_or(false);
+            entry.1 |= status;
+            entry.2 |= !status;
+        }
+        let first_month_without_currency = by_month.iter().find(|(_, v)| !v.0).map(|(m, _)| m.0);
+        let (mut with, mut without) = (false, false);
+        let first_month_status_mixed = by_month.iter().find_map(|(m, v)| {
+            with |= v.1;
+            without |= v.2;
+            (with && without).then_some(m.0)
+        });
         ColumnsFound {
-            files: self.status_present.len(),
-            currency_files: count(&self.currency_present),
-            status_files: count(&self.status_present),
-            first_month_without_status,
+            first_month_without_currency,
+            first_month_status_mixed,
         }
     }
 

@@ -279,16 +279,27 @@ impl Location {
     pub fn create_new(&self, key: &str, bytes: &[u8]) -> Result<bool> {
         match self {
             Location::Local(root) => {
+                // Written whole under a temporary name, then hard-linked into
+                // place: the link fails if the name exists, and a reader
+                // never sees the object without its bytes.
                 use std::io::Write;
                 let path = root.join(key);
                 let dir = path.parent().unwrap_or(root);
                 fs_err::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-                match fs_err::OpenOptions::new().write(true).create_new(true).open(&path) {
-                    Ok(mut file) => {
-                        file.write_all(bytes).map_err(|e| Error::io("writing", &path, e))?;
-                        file.sync_all().map_err(|e| Error::io("syncing", &path, e))?;
-                        Ok(true)
-                    }
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+                {
+                    let mut file = fs_err::File::create(&tmp).map_err(|e| Error::io("writing", &tmp, e))?;
+                    file.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
+                    file.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
+                }
+                let linked = fs_err::hard_link(&tmp, &path);
+                let _ = fs_err::remove_file(&tmp);
+                match linked {
+                    Ok(()) => Ok(true),
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
                     Err(e) => Err(Error::io("creating", &path, e)),
                 }

@@ -159,6 +159,10 @@ pub fn write_parquet(path: &std::path::Path, frame: DataFrame) -> Result<()> {
 pub fn read_partitions(root: &Location, table: &str) -> Result<DataFrame> {
     let mut parts = Vec::new();
     for entry in root.join(table).list()? {
+        // Only nrr's own partition files: anything else in the folder is not a table's rows.
+        if !is_partition_file(&entry.key) || !entry.key.ends_with(DATA_FILE) {
+            continue;
+        }
         let Some(day) = entry.key.strip_prefix("month=").and_then(|k| k.split('/').next()) else {
             continue;
         };

@@ -354,3 +354,14 @@ fn base_month_rate_missing() {
         ],
     );
 }
+
+/// A customer's sum that fits 64-bit cents but not DECIMAL(18,2) (10^16 in
+/// major units) is bad input too, not an engine error.
+#[test]
+fn sum_beyond_the_published_decimal() {
+    let dir = tempdir();
+    let subs: Vec<String> = (0..20).map(|i| format!("s{i}")).collect();
+    let rows: Vec<Row> = subs.iter().map(|s| ("2024-01-31", "big", s.as_str(), 1e15)).collect();
+    let file = write(&dir.path().join("in/a.parquet"), snapshot_frame(&rows));
+    rejects(&file, &[], &["exceeds what nrr can hold", "in the output"]);
+}

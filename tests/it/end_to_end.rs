@@ -738,14 +738,17 @@ fn silent_column_mismatches_are_warnings() {
         assert!(checks.contains(&check.to_string()), "{check}: {dq}");
     }
     assert!(
-        stdout.contains("warning: --fx-rates is given but no input file has a currency column"),
+        stdout.contains("warning: --fx-rates is given but the close-day files of 2024-01 have no currency column"),
         "{stdout}"
     );
     assert!(
         stdout.contains("warning: status 'in_trial' counts its full MRR"),
         "{stdout}"
     );
-    assert!(stdout.contains("1 of 2 input files have a status column"), "{stdout}");
+    assert!(
+        stdout.contains("some input files have a status column and others none (both by 2024-02)"),
+        "{stdout}"
+    );
 
     // Mapped and configured: no warnings about them.
     let (stdout, dq) = run(
