@@ -248,19 +248,7 @@ impl Location {
                 if fs_err::read(&path).is_ok_and(|old| old == bytes) {
                     return Ok(());
                 }
-                let dir = path.parent().unwrap_or(root);
-                fs_err::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-                {
-                    use std::io::Write;
-                    let mut file = fs_err::File::create(&tmp).map_err(|e| Error::io("writing", &tmp, e))?;
-                    file.write_all(&bytes).map_err(|e| Error::io("writing", &tmp, e))?;
-                    file.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
-                }
+                let tmp = write_temp(root, &path, &bytes)?;
                 fs_err::rename(&tmp, &path).map_err(|e| Error::io("renaming into place", &path, e))
             }
             Location::Remote(r) => {
@@ -274,28 +262,16 @@ impl Location {
     }
 
     /// Creates an object only if none exists under `key`: `Ok(false)` when one
-    /// does. Locally an `O_EXCL` create; on object stores a create-only
-    /// conditional put.
+    /// does. Locally a hard link, which fails if the name exists; on object
+    /// stores a create-only conditional put.
     pub fn create_new(&self, key: &str, bytes: &[u8]) -> Result<bool> {
         match self {
             Location::Local(root) => {
                 // Written whole under a temporary name, then hard-linked into
                 // place: the link fails if the name exists, and a reader
                 // never sees the object without its bytes.
-                use std::io::Write;
                 let path = root.join(key);
-                let dir = path.parent().unwrap_or(root);
-                fs_err::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-                {
-                    let mut file = fs_err::File::create(&tmp).map_err(|e| Error::io("writing", &tmp, e))?;
-                    file.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
-                    file.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
-                }
+                let tmp = write_temp(root, &path, bytes)?;
                 let linked = fs_err::hard_link(&tmp, &path);
                 let _ = fs_err::remove_file(&tmp);
                 match linked {
@@ -401,6 +377,23 @@ impl Location {
         }
         Ok(())
     }
+}
+
+/// Writes `bytes` to a synced temporary file beside `path` (`.name.tmp-PID`,
+/// which readers and listings skip) and returns its path.
+fn write_temp(root: &Path, path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(root);
+    fs_err::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut file = fs_err::File::create(&tmp).map_err(|e| Error::io("writing", &tmp, e))?;
+    file.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
+    file.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
+    Ok(tmp)
 }
 
 /// A path made absolute, with its existing part resolved (links, `..`), so
