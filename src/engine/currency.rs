@@ -381,12 +381,6 @@ impl MoneyView<'_> {
             .copied()
             .ok_or_else(|| AtError::NoRate(self.money.names[code as usize].clone()))
     }
-
-    /// Row `row`'s amount at the rates of month `base`, rounded to cents.
-    pub fn cents_at(&self, row: usize, base: i32) -> std::result::Result<i64, AtError> {
-        let rate = self.rate(row, base)?;
-        self.amount(row)?.times_rate_in_cents(rate).ok_or(AtError::TooLarge)
-    }
 }
 
 /// Reporting-currency cents of each counted close row (columns [`MONTH`],

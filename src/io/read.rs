@@ -134,7 +134,15 @@ fn open(root: &Location, entry: &Entry) -> Result<Opened> {
         path: shown.clone(),
         reason,
     };
-    let local = root.local_path(&entry.key);
+    // A local file is read in place; a remote one is fetched whole.
+    enum Body {
+        File(std::path::PathBuf),
+        Bytes(Vec<u8>),
+    }
+    let body = match root.local_path(&entry.key) {
+        Some(path) => Body::File(path),
+        None => Body::Bytes(root.get(&entry.key)?),
+    };
     // fs-err names the path in its error; Polars' reader takes the std file.
     let open_local = |path: &Path| -> Result<std::fs::File> {
         Ok(fs_err::File::open(path)
@@ -142,14 +150,9 @@ fn open(root: &Location, entry: &Entry) -> Result<Opened> {
             .into_parts()
             .0)
     };
-    let bytes = match &local {
-        Some(_) => None,
-        None => Some(root.get(&entry.key)?),
-    };
-    let arrow = match (&local, &bytes) {
-        (Some(path), _) => ParquetReader::new(open_local(path)?).schema(),
-        (None, Some(bytes)) => ParquetReader::new(std::io::Cursor::new(bytes.as_slice())).schema(),
-        (None, None) => unreachable!("remote files are fetched"),
+    let arrow = match &body {
+        Body::File(path) => ParquetReader::new(open_local(path)?).schema(),
+        Body::Bytes(bytes) => ParquetReader::new(std::io::Cursor::new(bytes.as_slice())).schema(),
     }
     .map_err(|e| unreadable(e.to_string()))?;
 
@@ -158,10 +161,9 @@ fn open(root: &Location, entry: &Entry) -> Result<Opened> {
         // would stop on them; the stored instants are UTC whatever the label,
         // so the file is read by its Parquet types, which say just that.
         tracing::info!(file = %shown, zone, "time zone label ignored: read by the Parquet types");
-        let frame = match (&local, bytes) {
-            (Some(path), _) => by_parquet_types(ParquetReader::new(open_local(path)?)),
-            (None, Some(bytes)) => by_parquet_types(ParquetReader::new(std::io::Cursor::new(bytes))),
-            (None, None) => unreachable!("remote files are fetched"),
+        let frame = match body {
+            Body::File(path) => by_parquet_types(ParquetReader::new(open_local(&path)?)),
+            Body::Bytes(bytes) => by_parquet_types(ParquetReader::new(std::io::Cursor::new(bytes))),
         }
         .map_err(|e| unreadable(e.to_string()))?;
         let schema = frame.schema().as_ref().clone();
@@ -175,13 +177,12 @@ fn open(root: &Location, entry: &Entry) -> Result<Opened> {
         hive_options: HiveOptions::new_disabled(),
         ..Default::default()
     };
-    let scan = match (local, bytes) {
-        (Some(path), _) => LazyFrame::scan_parquet(PlRefPath::new(path.display().to_string().as_str()), args)?,
-        (None, Some(bytes)) => {
+    let scan = match body {
+        Body::File(path) => LazyFrame::scan_parquet(PlRefPath::new(path.display().to_string().as_str()), args)?,
+        Body::Bytes(bytes) => {
             let sources = ScanSources::Buffers(std::sync::Arc::from(vec![bytes.into()]));
             LazyFrame::scan_parquet_sources(sources, args)?
         }
-        (None, None) => unreachable!("remote files are fetched"),
     };
     let schema = arrow
         .iter_values()
