@@ -180,7 +180,7 @@ pub struct Overrides {
 }
 
 /// Output column names a segment may not take.
-const RESERVED: [&str; 8] = [
+const RESERVED: [&str; 11] = [
     "customer_id",
     "month",
     "cohort_month",
@@ -188,6 +188,9 @@ const RESERVED: [&str; 8] = [
     "prev_mrr",
     "fx_mrr",
     "movement",
+    "fx_mrr_3m",
+    "fx_mrr_12m",
+    "fx_mrr_cohort",
     "all",
 ];
 

@@ -32,6 +32,13 @@ pub const CLOSE_DATE: &str = "close_date";
 /// FX impact of a customer-month: MRR at actual rates minus MRR at the
 /// previous month's rates (customer_months).
 pub const FX_MRR: &str = "fx_mrr";
+/// FX impact against the rates of the 3-month window's base month, M − 3
+/// (customer_months; docs/METRICS.md section 2a).
+pub const FX_MRR_3M: &str = "fx_mrr_3m";
+/// FX impact against the rates of M − 12 (customer_months).
+pub const FX_MRR_12M: &str = "fx_mrr_12m";
+/// FX impact against the rates of the cohort month (customer_months).
+pub const FX_MRR_COHORT: &str = "fx_mrr_cohort";
 /// Window length in months (nrr_summary).
 pub const WINDOW_MONTHS: &str = "window_months";
 
@@ -92,6 +99,9 @@ pub const CUSTOMER_MONTHS: TableSpec = TableSpec {
         (PREV_MRR, Money),
         (FX_MRR, Money),
         (MOVEMENT, Text),
+        (FX_MRR_3M, Money),
+        (FX_MRR_12M, Money),
+        (FX_MRR_COHORT, Money),
     ],
     order_by: &[MONTH, "customer_id"],
 };

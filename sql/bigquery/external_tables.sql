@@ -18,6 +18,9 @@ CREATE OR REPLACE EXTERNAL TABLE `${dataset}.customer_months` (
   prev_mrr NUMERIC,
   fx_mrr NUMERIC,
   movement STRING,
+  fx_mrr_3m NUMERIC,
+  fx_mrr_12m NUMERIC,
+  fx_mrr_cohort NUMERIC,
   -- segment columns: one per --segment-by column of the run (here plan, region)
   plan STRING,
   region STRING

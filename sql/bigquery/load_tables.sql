@@ -19,6 +19,9 @@ LOAD DATA OVERWRITE `${dataset}.customer_months` (
   prev_mrr NUMERIC(18,2),
   fx_mrr NUMERIC(18,2),
   movement STRING,
+  fx_mrr_3m NUMERIC(18,2),
+  fx_mrr_12m NUMERIC(18,2),
+  fx_mrr_cohort NUMERIC(18,2),
   -- segment columns: one per --segment-by column of the run (here plan, region)
   plan STRING,
   region STRING

@@ -172,20 +172,31 @@ CREATE TABLE nrr_tmp_cm AS
 SELECT l.customer_id, l.month_idx, l.cohort_idx, l.mrr,
        CASE WHEN l.prev_idx = l.month_idx - 1 THEN l.prev_active_mrr ELSE 0 END AS prev_mrr,
        CASE WHEN l.prev_idx = l.month_idx - 1 THEN at1.mrr_at ELSE l.mrr END AS mrr_cc,
-       atc.mrr_at AS mrr_at_cohort
+       atc.mrr_at AS mrr_at_cohort,
+       -- FX impact against the 3- and 12-month window bases' rates, where the
+       -- customer is in that base (active in M-3, M-12).
+       CASE WHEN b3.mrr IS NOT NULL THEN l.mrr - at3.mrr_at ELSE 0 END AS fx_mrr_3m,
+       CASE WHEN b12.mrr IS NOT NULL THEN l.mrr - at12.mrr_at ELSE 0 END AS fx_mrr_12m
 FROM nrr_tmp_lagged l
 LEFT JOIN nrr_tmp_at at1
   ON at1.customer_id = l.customer_id AND at1.month_idx = l.month_idx AND at1.base_idx = l.month_idx - 1
 LEFT JOIN nrr_tmp_at atc
   ON atc.customer_id = l.customer_id AND atc.month_idx = l.month_idx AND atc.base_idx = l.cohort_idx
+LEFT JOIN nrr_tmp_active b3 ON b3.customer_id = l.customer_id AND b3.month_idx = l.month_idx - 3
+LEFT JOIN nrr_tmp_at at3
+  ON at3.customer_id = l.customer_id AND at3.month_idx = l.month_idx AND at3.base_idx = l.month_idx - 3
+LEFT JOIN nrr_tmp_active b12 ON b12.customer_id = l.customer_id AND b12.month_idx = l.month_idx - 12
+LEFT JOIN nrr_tmp_at at12
+  ON at12.customer_id = l.customer_id AND at12.month_idx = l.month_idx AND at12.base_idx = l.month_idx - 12
 UNION ALL
-SELECT l.customer_id, l.month_idx + 1, l.cohort_idx, 0, l.mrr, 0, 0
+SELECT l.customer_id, l.month_idx + 1, l.cohort_idx, 0, l.mrr, 0, 0, 0, 0
 FROM nrr_tmp_lagged l CROSS JOIN nrr_tmp_timeline t
 WHERE (l.next_idx IS NULL OR l.next_idx <> l.month_idx + 1)
   AND l.month_idx + 1 <= t.last_idx;
 
 CREATE TABLE nrr_tmp_movements AS
-SELECT customer_id, month_idx, cohort_idx, mrr, prev_mrr, mrr_cc, mrr_at_cohort,
+SELECT customer_id, month_idx, cohort_idx, mrr, prev_mrr, mrr_cc, mrr_at_cohort, fx_mrr_3m, fx_mrr_12m,
+       mrr - mrr_at_cohort AS fx_mrr_cohort,
        CASE WHEN mrr > 0 AND month_idx = cohort_idx THEN 'new'
             WHEN prev_mrr = 0 THEN 'reactivation'
             WHEN mrr = 0 THEN 'churn'
@@ -246,7 +257,10 @@ SELECT mv.customer_id,
        CAST(CAST(mv.mrr AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS mrr,
        CAST(CAST(mv.prev_mrr AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS prev_mrr,
        CAST(CAST(mv.fx_mrr AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS fx_mrr,
-       mv.movement
+       mv.movement,
+       CAST(CAST(mv.fx_mrr_3m AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS fx_mrr_3m,
+       CAST(CAST(mv.fx_mrr_12m AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS fx_mrr_12m,
+       CAST(CAST(mv.fx_mrr_cohort AS DECIMAL(18, 2)) * 0.01 AS DECIMAL(18, 2)) AS fx_mrr_cohort
 FROM nrr_tmp_movements mv
 JOIN nrr_tmp_months m ON m.month_idx = mv.month_idx
 JOIN nrr_tmp_months c ON c.month_idx = mv.cohort_idx;

@@ -20,6 +20,9 @@ CREATE OR REPLACE EXTERNAL TABLE customer_months (
   prev_mrr NUMBER(18,2) AS (VALUE:prev_mrr::NUMBER(18,2)),
   fx_mrr NUMBER(18,2) AS (VALUE:fx_mrr::NUMBER(18,2)),
   movement VARCHAR AS (VALUE:movement::VARCHAR),
+  fx_mrr_3m NUMBER(18,2) AS (VALUE:fx_mrr_3m::NUMBER(18,2)),
+  fx_mrr_12m NUMBER(18,2) AS (VALUE:fx_mrr_12m::NUMBER(18,2)),
+  fx_mrr_cohort NUMBER(18,2) AS (VALUE:fx_mrr_cohort::NUMBER(18,2)),
   -- segment columns: one per --segment-by column of the run (here plan, region)
   plan VARCHAR AS (VALUE:plan::VARCHAR),
   region VARCHAR AS (VALUE:region::VARCHAR)

@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS customer_months (
   prev_mrr NUMBER(18,2),
   fx_mrr NUMBER(18,2),
   movement VARCHAR,
+  fx_mrr_3m NUMBER(18,2),
+  fx_mrr_12m NUMBER(18,2),
+  fx_mrr_cohort NUMBER(18,2),
   -- segment columns: one per --segment-by column of the run (here plan, region)
   plan VARCHAR,
   region VARCHAR
@@ -38,6 +41,9 @@ FROM (
     $1:prev_mrr::NUMBER(18,2),
     $1:fx_mrr::NUMBER(18,2),
     $1:movement::VARCHAR,
+    $1:fx_mrr_3m::NUMBER(18,2),
+    $1:fx_mrr_12m::NUMBER(18,2),
+    $1:fx_mrr_cohort::NUMBER(18,2),
     $1:plan::VARCHAR,
     $1:region::VARCHAR
   FROM &nrr_stage/customer_months/

@@ -4,17 +4,22 @@
 use polars::prelude::*;
 
 use super::ledger::Ledger;
-use super::movements::Movement;
+use super::movements::{cohort_fx, window_fx, Movement};
 use crate::snapshots::CUSTOMER_ID;
-use crate::tables::{COHORT_MONTH, FX_MRR, MONTH, MOVEMENT, MRR, PREV_MRR};
+use crate::tables::{COHORT_MONTH, FX_MRR, FX_MRR_12M, FX_MRR_3M, FX_MRR_COHORT, MONTH, MOVEMENT, MRR, PREV_MRR};
 use crate::Result;
 
 /// The customer_months table (working types), ordered by month then customer.
 pub fn table(ledger: &Ledger, segment_by: &[String]) -> Result<DataFrame> {
     let rows = &ledger.rows;
     let mut customer_of = Vec::with_capacity(rows.len());
+    // FX impacts against the 3- and 12-month window bases' rates, in ledger order.
+    let (mut fx3, mut fx12) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
     for c in 0..ledger.customers() {
-        customer_of.extend(std::iter::repeat_n(c as u32, ledger.rows_of(c).len()));
+        let own = ledger.rows_of(c);
+        customer_of.extend(std::iter::repeat_n(c as u32, own.len()));
+        fx3.extend((0..own.len()).map(|i| window_fx(own, i, 1)));
+        fx12.extend((0..own.len()).map(|i| window_fx(own, i, 2)));
     }
     // Stable counting sort by month keeps customers in text order within a month.
     let (lo, hi) = match (rows.iter().map(|r| r.month).min(), rows.iter().map(|r| r.month).max()) {
@@ -59,6 +64,9 @@ pub fn table(ledger: &Ledger, segment_by: &[String]) -> Result<DataFrame> {
             .take(&by_row(&|i| rows[i].movement as IdxSize))?
             .with_name(MOVEMENT.into())
             .into_column(),
+        Column::new(FX_MRR_3M.into(), gather(&|i| fx3[i])),
+        Column::new(FX_MRR_12M.into(), gather(&|i| fx12[i])),
+        Column::new(FX_MRR_COHORT.into(), gather(&|i| cohort_fx(&rows[i]))),
     ];
     for (s, name) in segment_by.iter().enumerate() {
         let values = StringChunked::from_iter_values("".into(), ledger.segments[s].values.iter().map(String::as_str));

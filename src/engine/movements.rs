@@ -125,6 +125,36 @@ impl MovementRow {
     }
 }
 
+/// The FX impact of a customer's row `rows[i]` against the rates of the
+/// trailing window's base month M − `WINDOWS[wi]`: MRR at actual rates minus
+/// M's amounts at the base month's rates, where the customer is active in
+/// both months (a base customer retained); 0 otherwise. `rows` are one
+/// customer's rows in month order. Summed over a month's rows it is that
+/// window's nrr_summary `fx_mrr` (docs/METRICS.md section 2a).
+pub fn window_fx(rows: &[MovementRow], i: usize, wi: usize) -> i64 {
+    let row = &rows[i];
+    let base = row.month - WINDOWS[wi];
+    let in_base = rows[..i]
+        .binary_search_by_key(&base, |r| r.month)
+        .is_ok_and(|b| rows[b].mrr > 0);
+    if row.mrr > 0 && in_base {
+        row.mrr - row.at[wi]
+    } else {
+        0
+    }
+}
+
+/// The FX impact of an active row against the rates of the customer's
+/// cohort month (0 on churn rows): what separates a cohort cell's `nrr` from
+/// its `nrr_with_fx`.
+pub fn cohort_fx(row: &MovementRow) -> i64 {
+    if row.mrr > 0 {
+        row.mrr - row.at[AT_COHORT]
+    } else {
+        0
+    }
+}
+
 /// Appends one customer's movement rows to `out`: a row for each active
 /// month, and a churn row in the month after each run of active months while
 /// that month is inside the timeline (`last` is the as-of month).
@@ -239,6 +269,25 @@ mod tests {
                 (4, 1500, 0, "churn"),
             ]
         );
+    }
+
+    /// A 3-month base needs the customer active three months before: a
+    /// reactivated customer has no base, a churn row has no amount.
+    #[test]
+    fn window_fx_needs_the_base_month_active() {
+        let row = |month, mrr, at1| MovementRow {
+            month,
+            mrr,
+            prev: 0,
+            at: [mrr, at1, 0, mrr - 7],
+            movement: Movement::Flat,
+        };
+        let rows = [row(0, 1000, 0), row(1, 0, 0), row(3, 1200, 1100), row(4, 1300, 1150)];
+        assert_eq!(window_fx(&rows, 2, 1), 100, "active in month 0 and 3");
+        assert_eq!(window_fx(&rows, 3, 1), 0, "month 1 is a churn row, not a base");
+        assert_eq!(window_fx(&rows, 0, 1), 0);
+        assert_eq!(cohort_fx(&rows[2]), 7);
+        assert_eq!(cohort_fx(&rows[1]), 0);
     }
 
     #[test]

@@ -257,6 +257,41 @@ fn check_all(dir: &Path, out: &Path) {
             "customer_months vs mrr_movements on day {day}"
         );
     }
+    // The window FX columns add up to each window's fx_mrr, month by month.
+    for (window, column) in [(3_i64, "fx_mrr_3m"), (12, "fx_mrr_12m")] {
+        let rows = summary
+            .clone()
+            .lazy()
+            .filter(
+                col("window_months")
+                    .eq(lit(window))
+                    .and(col("segment_name").eq(lit("all"))),
+            )
+            .select([col("month"), col("fx_mrr")])
+            .join(
+                customer_months
+                    .clone()
+                    .lazy()
+                    .group_by([col("month")])
+                    .agg([col(column).sum().alias("sum")]),
+                [col("month")],
+                [col("month")],
+                JoinArgs::new(JoinType::Left),
+            )
+            .collect()
+            .unwrap();
+        assert!(rows.height() > 0 || window == 12, "{window}-month rows");
+        let sums: Vec<i64> = rows
+            .column("sum")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect();
+        assert_eq!(ints(&rows, "fx_mrr"), sums, "{column} vs nrr_summary");
+    }
+
     // FX impact only where the customer is active in both months.
     let stray = customer_months
         .clone()

@@ -340,6 +340,13 @@ fn section2a_windows_and_cohorts_at_the_base_months_rates() {
     assert_eq!(floats(&w1, "nrr"), [Some(485.0 / 480.0)]);
     assert_eq!(floats(&w1, "nrr_with_fx"), [Some(524.0 / 480.0)]);
 
+    // The audit trail: March's FX impacts against January's (cohort) rates.
+    let march = filter_eq(&read_table(&out, "customer_months"), "month", lit(date("2024-03-01")));
+    assert_eq!(strings(&march, "customer_id"), ["A", "B", "C"]);
+    assert_eq!(cents(&march, "fx_mrr"), [500, 1_250, 0]);
+    assert_eq!(cents(&march, "fx_mrr_cohort"), [1_500, 3_750, 400]);
+    assert_eq!(cents(&march, "fx_mrr_3m"), [0, 0, 0]);
+
     let matrix = read_table(&out, "cohort_matrix");
     let k2 = filter_eq(
         &key_rows(&matrix, "2024-03-01", "all", "all"),
