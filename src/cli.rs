@@ -46,8 +46,68 @@ pub enum Command {
     Check(CheckArgs),
     /// Write the HTML report (heat-map, bridges, trends) from an output's tables.
     Report(ReportArgs),
+    /// Explain one number of an output: its terms, formula and the customers behind it.
+    Explain(ExplainArgs),
+    /// Compare two outputs of the same job: changed cells and the customers behind them.
+    Diff(DiffArgs),
     /// Write synthetic subscription snapshots (and an FX file).
     Generate(GenerateArgs),
+}
+
+/// Output formats of `explain` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// One JSON document (docs/EXPLAIN_DIFF.md), for notebooks and alerting.
+    Json,
+}
+
+/// `nrr explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Output root of a run (folder or object-store URI).
+    #[arg(long, env = env::OUTPUT)]
+    pub output: String,
+    /// The month to explain (YYYY-MM).
+    #[arg(long)]
+    pub month: String,
+    /// Explain the trailing-window row of nrr_summary (1, 3 or 12) instead of the monthly bridge.
+    #[arg(long)]
+    pub window: Option<i32>,
+    /// Explain the cohort_matrix cell of this cohort (YYYY-MM) at --month.
+    #[arg(long)]
+    pub cohort: Option<String>,
+    /// One segment value, NAME=VALUE (default: all customers).
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Customers listed per term.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// text or json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Endpoint of an S3-compatible store.
+    #[arg(long, env = env::S3_ENDPOINT)]
+    pub s3_endpoint: Option<String>,
+}
+
+/// `nrr diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier output (e.g. <output>/_previous).
+    pub old: String,
+    /// The later output.
+    pub new: String,
+    /// Customers listed per month (all are counted).
+    #[arg(long, default_value_t = 50)]
+    pub max_customers: usize,
+    /// text or json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Endpoint of an S3-compatible store.
+    #[arg(long, env = env::S3_ENDPOINT)]
+    pub s3_endpoint: Option<String>,
 }
 
 /// Options shared by `run` and `backfill`.
@@ -83,6 +143,10 @@ pub struct JobArgs {
     /// How long this run's lease on the output lasts, in minutes (default 120).
     #[arg(long)]
     pub lease_minutes: Option<u64>,
+    /// Before publishing, keep the output's current tables under <output>/_previous/
+    /// (for `nrr diff`) and log which published months the run restated.
+    #[arg(long)]
+    pub keep_previous: bool,
     /// Close a month on a chosen day: YYYY-MM=YYYY-MM-DD (repeatable).
     #[arg(long = "close-day", value_name = "YYYY-MM=YYYY-MM-DD")]
     pub close_days: Vec<String>,

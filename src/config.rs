@@ -77,6 +77,9 @@ pub struct JobConfig {
     /// How long the run's lease on the output lasts, in minutes (a crashed
     /// run on another host blocks the months it held that long at most).
     pub lease_minutes: u64,
+    /// Keep the output's current tables under `_previous/` before replacing
+    /// them, and log what the run restated.
+    pub keep_previous: bool,
 }
 
 /// The `[columns]` table of a config file: canonical name = source name.
@@ -105,6 +108,7 @@ pub struct ConfigFile {
     timezone: Option<String>,
     max_close_drop: Option<f64>,
     lease_minutes: Option<u64>,
+    keep_previous: Option<bool>,
     /// Statuses whose rows count zero (replaces the default list).
     zero_statuses: Option<Vec<String>>,
     /// `"YYYY-MM" = "YYYY-MM-DD"`: months closed on a chosen day.
@@ -169,6 +173,8 @@ pub struct Overrides {
     pub max_close_drop: Option<f64>,
     /// --lease-minutes
     pub lease_minutes: Option<u64>,
+    /// --keep-previous (a flag: `true` when given)
+    pub keep_previous: bool,
     /// --close-day, each `YYYY-MM=YYYY-MM-DD` (they replace the config file's)
     pub close_days: Vec<String>,
     /// --from (range runs)
@@ -370,6 +376,7 @@ impl JobConfig {
                 s3_endpoint: cli.s3_endpoint.or(file.s3_endpoint),
             },
             lease_minutes,
+            keep_previous: cli.keep_previous || file.keep_previous.unwrap_or(false),
         })
     }
 }
@@ -394,6 +401,20 @@ mod tests {
         assert_eq!(cfg.columns.mrr, "amount");
         assert_eq!(cfg.columns.customer_id, "customer_id");
         assert_eq!(cfg.engine.reporting_currency, "USD");
+    }
+
+    #[test]
+    fn keep_previous_from_the_flag_or_the_file() {
+        let cli = |flag| Overrides {
+            input: Some("i".into()),
+            output: Some("o".into()),
+            keep_previous: flag,
+            ..Default::default()
+        };
+        let file = || toml::from_str::<ConfigFile>("keep_previous = true").unwrap();
+        assert!(!JobConfig::resolve(cli(false), None).unwrap().keep_previous);
+        assert!(JobConfig::resolve(cli(true), None).unwrap().keep_previous);
+        assert!(JobConfig::resolve(cli(false), Some(file())).unwrap().keep_previous);
     }
 
     #[test]

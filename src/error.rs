@@ -330,6 +330,16 @@ pub enum Error {
         which: &'static str,
     },
 
+    /// `nrr explain` or `nrr diff` was pointed at something that is not a
+    /// complete output, or at one written by an older nrr.
+    #[error("'{output}' is not a complete nrr output: {reason}. Point at the root of an output that a run has finished writing (it holds _manifest.json), or rerun `nrr run` to rewrite it")]
+    NotAnOutput {
+        /// The output root or file.
+        output: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// An output's manifest is missing, incomplete or fails a check.
     #[error("manifest check failed: {0}")]
     ManifestCheck(String),
@@ -361,7 +371,8 @@ impl Error {
             | Error::BadFxRates { .. }
             | Error::GapMonth { .. }
             | Error::EmptyInput { .. }
-            | Error::BadPartitionValue { .. } => ErrorKind::BadInput,
+            | Error::BadPartitionValue { .. }
+            | Error::NotAnOutput { .. } => ErrorKind::BadInput,
             Error::InvalidArgument { .. } | Error::Config { .. } | Error::NestedOutput { .. } => ErrorKind::Usage,
             Error::ManifestCheck(_) => ErrorKind::CheckFailed,
             Error::Io { .. }

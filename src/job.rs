@@ -14,10 +14,12 @@ use std::time::Instant;
 use tracing::info_span;
 
 use crate::config::JobConfig;
+use crate::diff;
 use crate::engine::cohorts;
 use crate::engine::{self, Tables};
 use crate::io::lease;
 use crate::io::manifest::{self, Manifest, Reconciliation};
+use crate::io::published::{self, Published};
 use crate::io::read::{self, ReadOptions};
 use crate::io::store::Location;
 use crate::io::write::{self, Written};
@@ -88,7 +90,7 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     };
     let months: Vec<Month> = from.through(timeline.last).collect();
     let full = cfg.write_from.is_none();
-    let (written, _lease) = info_span!("write").in_scope(|| write_all(cfg, &output, &tables, &months, full))?;
+    let (written, _lease, kept) = info_span!("write").in_scope(|| write_all(cfg, &output, &tables, &months, full))?;
 
     let manifest = Manifest {
         job: "nrr".into(),
@@ -130,6 +132,12 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     };
     manifest::write(&output, &manifest)?;
     tracing::info!(output = %output.display(""), mode = %manifest.mode, from = %from, to = %timeline.last, "manifest written");
+    if kept {
+        // The run has succeeded: a failure to summarise must not fail it.
+        if let Err(e) = log_restatement(&output) {
+            tracing::warn!(error = %e, "could not compare with the previous output");
+        }
+    }
     Ok(RunOutcome {
         tables,
         manifest,
@@ -146,7 +154,7 @@ fn write_all(
     tables: &Tables,
     months: &[Month],
     full: bool,
-) -> Result<(Vec<Written>, lease::Lease)> {
+) -> Result<(Vec<Written>, lease::Lease, bool)> {
     let (segments, horizon) = (&cfg.engine.segment_by, cfg.engine.horizon);
     // Publish everything first so a failure leaves the output untouched.
     let long = [
@@ -162,6 +170,7 @@ fn write_all(
     // Held until the manifest is written (the caller drops it); released on every way out.
     let lease = lease::acquire(output, months, cfg.lease_minutes)?;
 
+    let kept = cfg.keep_previous && keep_previous(output)?;
     manifest::remove(output)?;
     output.remove_leftovers(&table_names())?;
     let mut written = Vec::new();
@@ -182,7 +191,44 @@ fn write_all(
     written.push(w);
     // Folders of pruned partitions are empty now.
     output.remove_leftovers(&table_names())?;
-    Ok((written, lease))
+    Ok((written, lease, kept))
+}
+
+/// Copies the output's tables to `_previous/` (`--keep-previous`).
+fn keep_previous(output: &Location) -> Result<bool> {
+    let _span = info_span!("keep_previous").entered();
+    let kept = published::keep_previous(output)?;
+    if kept {
+        tracing::info!(previous = %output.display(published::PREVIOUS), "kept the published tables");
+    } else {
+        tracing::info!(
+            previous = %output.display(published::PREVIOUS),
+            "no complete output to keep (no manifest): the previous copy is left as it is"
+        );
+    }
+    Ok(kept)
+}
+
+/// Logs which published months the run restated, from `_previous/`.
+fn log_restatement(output: &Location) -> Result<()> {
+    let previous = Published::at(output.join(published::PREVIOUS))?;
+    let current = Published::at(output.clone())?;
+    let d = diff::compare(
+        &previous,
+        &current,
+        &diff::Options {
+            max_customers: 0,
+            customers: false,
+        },
+    )?;
+    tracing::info!(
+        restated_months = d.months.len(),
+        months_added = d.months_added.len(),
+        months_dropped = d.months_dropped.len(),
+        "{}",
+        diff::restatement(&d)
+    );
+    Ok(())
 }
 
 /// The folders nrr owns under an output root: its tables and its leases.

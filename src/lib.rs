@@ -9,8 +9,10 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod diff;
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod generate;
 pub mod io;
 pub mod job;

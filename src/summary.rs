@@ -26,6 +26,19 @@ pub fn money(cents: i64) -> String {
     format!("{sign}{grouped}.{:02}", abs % 100)
 }
 
+/// Formats cents as a plain exact decimal, `-1234567.89`: money in JSON
+/// output, which a float would round.
+pub fn decimal(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// Serializes cents as [`decimal`] text (serde `serialize_with`).
+pub fn serialize_cents<S: serde::Serializer>(cents: &i64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&decimal(*cents))
+}
+
 fn percent(ratio: Option<f64>) -> String {
     ratio
         .map(|r| format!("{:.1}%", r * 100.0))

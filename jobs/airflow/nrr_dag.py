@@ -1,6 +1,7 @@
 """nrr in Airflow: a nightly run and a manually triggered quarterly backfill.
 
-nrr_nightly   run (full run, writes _manifest.json last) >> check_manifest
+nrr_nightly   run (full run, keeps last night's tables in _previous/, writes _manifest.json
+              last) >> check_manifest >> diff_previous (logs what changed since last night)
 nrr_backfill  one range run per quarter, in parallel >> rebuild_wide_matrix >> check_manifest
 
 The tasks call the nrr binary with BashOperator. It must be on the worker's PATH,
@@ -74,7 +75,7 @@ with DAG(
 ) as nightly:
     run = BashOperator(
         task_id="run",
-        bash_command=f"{NRR} --log-format json run --config {JOBS}/nightly.toml",
+        bash_command=f"{NRR} --log-format json run --config {JOBS}/nightly.toml --keep-previous",
         env=ENV,
         append_env=True,
         execution_timeout=timedelta(hours=1),
@@ -86,7 +87,16 @@ with DAG(
         append_env=True,
         retries=0,
     )
-    run >> check
+    # What changed since last night (late data, restated history): logged for
+    # people; exit 1 only means "something changed", so it does not fail the task.
+    diff = BashOperator(
+        task_id="diff_previous",
+        bash_command=f"{NRR} diff {OUTPUT}/_previous {OUTPUT}; rc=$?; [ $rc -le 1 ]",
+        env=ENV,
+        append_env=True,
+        retries=0,
+    )
+    run >> check >> diff
 
 with DAG(
     dag_id="nrr_backfill",

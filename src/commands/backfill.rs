@@ -32,7 +32,7 @@ pub fn run(args: BackfillArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         Some(first.to_string()),
         Some(plan[plan.len() - 1].to.to_string()),
     )?;
-    for step in &plan {
+    for (i, step) in plan.iter().enumerate() {
         if args.dry_run {
             println!(
                 "{}  nrr run --from {} --to {} --input {} --output {}",
@@ -41,6 +41,9 @@ pub fn run(args: BackfillArgs, quiet: bool) -> anyhow::Result<ExitCode> {
             continue;
         }
         let mut cfg = base.clone();
+        // --keep-previous keeps the output as it was before the backfill,
+        // not as the previous quarter's step left it.
+        cfg.keep_previous = base.keep_previous && i == 0;
         cfg.write_from = Some(step.from);
         cfg.engine.as_of = Some(step.to);
         let outcome = run_job(&cfg).with_context(|| format!("backfill of {} on '{}'", step.quarter, cfg.input))?;

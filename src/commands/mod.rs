@@ -2,6 +2,8 @@
 
 mod backfill;
 mod check;
+mod diff;
+mod explain;
 mod generate;
 mod report;
 mod run;
@@ -19,6 +21,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backfill(args) => backfill::run(args, cli.quiet),
         Command::Check(args) => check::run(args, cli.quiet),
         Command::Report(args) => report::run(args, cli.quiet),
+        Command::Explain(args) => explain::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Generate(args) => generate::run(args),
     }
 }
@@ -37,6 +41,7 @@ fn resolve(job: JobArgs, as_of: Option<String>, from: Option<String>, to: Option
         timezone: job.timezone,
         max_close_drop: job.max_close_drop,
         lease_minutes: job.lease_minutes,
+        keep_previous: job.keep_previous,
         close_days: job.close_days,
         from,
         to,

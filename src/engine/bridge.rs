@@ -51,7 +51,7 @@ const FX: usize = 13;
 const END: usize = 14;
 
 /// One ledger row's contribution to the bridge, in [`BRIDGE_COLUMNS`] order.
-fn contribution(row: &MovementRow) -> [i64; 15] {
+pub fn contribution(row: &MovementRow) -> [i64; 15] {
     let MovementRow {
         prev, mrr, movement, ..
     } = *row;

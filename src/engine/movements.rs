@@ -55,6 +55,11 @@ impl Movement {
             Movement::Flat => "flat",
         }
     }
+
+    /// The movement written as `name` in customer_months.
+    pub fn parse(name: &str) -> Option<Movement> {
+        Movement::ALL.into_iter().find(|m| m.name() == name)
+    }
 }
 
 /// The movement of one customer-month; `None` when both months are zero (no

@@ -20,7 +20,8 @@ use super::ratios::ratio;
 use crate::tables::{MONTH, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS};
 use crate::{Error, Month, Result};
 
-const ADDITIVE: [&str; 9] = [
+/// The additive columns of nrr_summary, in order.
+pub const ADDITIVE: [&str; 9] = [
     "base_customers",
     "retained_customers",
     "base_mrr",
@@ -34,7 +35,7 @@ const ADDITIVE: [&str; 9] = [
 
 /// One base customer's contribution, in [`ADDITIVE`] order: `base` its MRR
 /// in B, `cur` in M and `cur_cc` M's amounts at B's rates.
-fn contribution(base: i64, cur: i64, cur_cc: i64) -> [i64; 9] {
+pub fn contribution(base: i64, cur: i64, cur_cc: i64) -> [i64; 9] {
     if cur == 0 {
         return [1, 0, base, 0, 0, base, 0, 0, 0];
     }

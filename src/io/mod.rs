@@ -5,6 +5,7 @@
 
 pub mod lease;
 pub mod manifest;
+pub mod published;
 pub mod read;
 pub mod store;
 pub mod write;

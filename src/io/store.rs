@@ -261,6 +261,38 @@ impl Location {
         }
     }
 
+    /// Copies the object `from` to `to` (both below this location), replacing
+    /// `to` whole. Locally a hard link made under a temporary name and renamed
+    /// into place: no bytes move, and since nrr replaces files by renaming
+    /// (never rewrites one in place), the copy keeps the old bytes when the
+    /// original is replaced. On object stores a server-side copy.
+    pub fn copy(&self, from: &str, to: &str) -> Result<()> {
+        match self {
+            Location::Local(root) => {
+                let (src, dst) = (root.join(from), root.join(to));
+                let dir = dst.parent().unwrap_or(root);
+                fs_err::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+                let name = dst
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+                let _ = fs_err::remove_file(&tmp);
+                if fs_err::hard_link(&src, &tmp).is_err() {
+                    // A file system without hard links: copy the bytes.
+                    let bytes = fs_err::read(&src).map_err(|e| Error::io("reading", &src, e))?;
+                    let written = write_temp(root, &dst, &bytes)?;
+                    return fs_err::rename(&written, &dst).map_err(|e| Error::io("renaming into place", &dst, e));
+                }
+                fs_err::rename(&tmp, &dst).map_err(|e| Error::io("renaming into place", &dst, e))
+            }
+            Location::Remote(r) => r
+                .runtime
+                .block_on(r.store.copy(&r.path(from), &r.path(to)))
+                .map_err(|e| r.error(&e)),
+        }
+    }
+
     /// Creates an object only if none exists under `key`: `Ok(false)` when one
     /// does. Locally a hard link, which fails if the name exists; on object
     /// stores a create-only conditional put.

@@ -29,10 +29,12 @@ def test_nightly_runs_then_checks_the_manifest(dagbag):
     dag = dagbag.dags["nrr_nightly"]
     assert dag.timetable.summary == "30 2 * * *"
     assert dag.catchup is False and dag.max_active_runs == 1
-    assert set(dag.task_ids) == {"run", "check_manifest"}
-    run, check = dag.get_task("run"), dag.get_task("check_manifest")
+    assert set(dag.task_ids) == {"run", "check_manifest", "diff_previous"}
+    run, check, diff = dag.get_task("run"), dag.get_task("check_manifest"), dag.get_task("diff_previous")
     assert check.upstream_task_ids == {"run"}
-    assert "run --config" in run.bash_command and run.bash_command.endswith("nightly.toml")
+    assert diff.upstream_task_ids == {"check_manifest"}
+    assert "run --config" in run.bash_command and "nightly.toml --keep-previous" in run.bash_command
+    assert " diff s3://" in diff.bash_command and "/_previous s3://" in diff.bash_command
     assert "--log-format json" in run.bash_command
     assert " check --output s3://" in check.bash_command
 

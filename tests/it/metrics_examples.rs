@@ -742,3 +742,48 @@ fn section8_cohort_2024_01_matrix_and_wide_row() {
     }
     assert!(wide.column("m37").is_err(), "the default horizon is 36");
 }
+
+/// `nrr explain` on the section 2a example: the cohort cell at March and
+/// the 1-month window at February come back from customer_months with the
+/// page's figures, and match their tables.
+#[test]
+fn section2a_explained_from_the_audit_trail() {
+    use nrr::explain::{explain, Kind, Request};
+    use nrr::io::published::Published;
+    let (_dir, out) = section2a_run();
+    let output = Published::open(&out.display().to_string(), &Default::default()).unwrap();
+    let req = |month: &str, window, cohort: Option<&str>| Request {
+        month: nrr::Month::parse(month).unwrap(),
+        window,
+        cohort: cohort.and_then(nrr::Month::parse),
+        segment: None,
+        top: 10,
+    };
+    let cell = explain(&output, &req("2024-03", None, Some("2024-01"))).unwrap();
+    assert_eq!(cell.kind, Kind::Cohort);
+    assert!(cell.matches, "{:?}", cell.mismatches);
+    let term = |ex: &nrr::explain::Explanation, name: &str| ex.terms.iter().find(|t| t.term == name).unwrap().mrr;
+    // At January's rates: 485.00 of 480.00; B's real expansion 55.00, D's churn 50.00.
+    assert_eq!(term(&cell, "cohort"), 48_000);
+    assert_eq!(term(&cell, "retained"), 48_500);
+    assert_eq!(term(&cell, "expansion"), 5_500);
+    assert_eq!(term(&cell, "churn"), 5_000);
+    assert_eq!(term(&cell, "mrr"), 54_150);
+    assert_eq!(term(&cell, "fx"), 15_00 + 37_50 + 4_00);
+    assert_eq!(cell.nrr, Some(485.0 / 480.0));
+    assert_eq!(cell.nrr_with_fx, Some(541.5 / 480.0));
+    let fx = cell.contributors.iter().find(|c| c.term == "fx").unwrap();
+    let ids: Vec<&str> = fx.top.iter().map(|c| c.customer_id.as_str()).collect();
+    assert_eq!(ids, ["B", "A", "C"], "largest FX impact first");
+
+    let w1 = explain(&output, &req("2024-02", Some(1), None)).unwrap();
+    assert!(w1.matches);
+    assert_eq!(
+        (term(&w1, "base"), term(&w1, "retained"), term(&w1, "fx")),
+        (48_000, 48_500, 3_900)
+    );
+    let monthly = explain(&output, &req("2024-02", None, None)).unwrap();
+    assert!(monthly.matches);
+    assert_eq!(term(&monthly, "end"), 52_400);
+    assert_eq!((monthly.nrr, w1.nrr), (Some(485.0 / 480.0), Some(485.0 / 480.0)));
+}

@@ -1,0 +1,45 @@
+//! `nrr diff`: what changed between two outputs. Exit 0 when identical, 1
+//! when they differ (like `diff`), 2 for bad usage, 3 when an output cannot
+//! be read.
+
+use std::process::ExitCode;
+
+use nrr::diff::{self, Options};
+use nrr::io::published::Published;
+use nrr::io::store::StoreOptions;
+use nrr::{Error, ErrorKind};
+
+use crate::cli::{DiffArgs, Format};
+
+pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let store = StoreOptions {
+        s3_endpoint: args.s3_endpoint,
+    };
+    // Exit 1 means "they differ" here, so a read failure must not be a plain
+    // internal error: it is an unreadable output (exit 3).
+    fn unreadable(output: &str) -> impl Fn(Error) -> Error + '_ {
+        move |e: Error| match e.kind() {
+            ErrorKind::Internal => Error::NotAnOutput {
+                output: output.to_string(),
+                reason: e.to_string(),
+            },
+            _ => e,
+        }
+    }
+    let old = Published::open(&args.old, &store).map_err(unreadable(&args.old))?;
+    let new = Published::open(&args.new, &store).map_err(unreadable(&args.new))?;
+    let opts = Options {
+        max_customers: args.max_customers,
+        customers: true,
+    };
+    let d = diff::compare(&old, &new, &opts).map_err(unreadable(&args.new))?;
+    match args.format {
+        Format::Text => print!("{}", diff::render(&d)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),
+    }
+    Ok(if d.identical {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
