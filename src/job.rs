@@ -23,7 +23,9 @@ use crate::io::published::{self, Published};
 use crate::io::read::{self, ReadOptions};
 use crate::io::store::Location;
 use crate::io::write::{self, Written};
-use crate::tables::{self, COHORT_MATRIX, CUSTOMER_MONTHS, DATA_QUALITY, MRR_MOVEMENTS, NRR_MATRIX_WIDE, NRR_SUMMARY};
+use crate::tables::{
+    self, COHORT_MATRIX, CUSTOMER_MONTHS, DATA_QUALITY, MONTH, MRR_MOVEMENTS, NRR_MATRIX_WIDE, NRR_SUMMARY,
+};
 use crate::{Error, Month, Result};
 
 /// What a run produced.
@@ -156,17 +158,21 @@ fn write_all(
     full: bool,
 ) -> Result<(Vec<Written>, lease::Lease, bool)> {
     let (segments, horizon) = (&cfg.engine.segment_by, cfg.engine.horizon);
-    // Publish everything first so a failure leaves the output untouched.
-    let long = [
-        (&CUSTOMER_MONTHS, &tables.customer_months),
+    // Publish and encode everything first so a failure leaves the output untouched.
+    let customer_months = &tables.customer_months;
+    let mut long = vec![write::encode_months(&CUSTOMER_MONTHS, months, |month| {
+        let frame = customer_months.month(month)?;
+        Ok(tables::publish_sorted(&CUSTOMER_MONTHS, frame, segments, horizon)?.drop(MONTH)?)
+    })?];
+    for (spec, frame) in [
         (&MRR_MOVEMENTS, &tables.mrr_movements),
         (&NRR_SUMMARY, &tables.nrr_summary),
         (&COHORT_MATRIX, &tables.cohort_matrix),
         (&DATA_QUALITY, &tables.data_quality),
-    ]
-    .into_iter()
-    .map(|(spec, frame)| Ok((spec, tables::finalize(spec, frame.clone(), segments, horizon)?)))
-    .collect::<Result<Vec<_>>>()?;
+    ] {
+        let published = tables::finalize(spec, frame.clone(), segments, horizon)?;
+        long.push(write::encode_partitions(spec, &published, months)?);
+    }
     // Held until the manifest is written (the caller drops it); released on every way out.
     let lease = lease::acquire(output, months, cfg.lease_minutes)?;
 
@@ -174,8 +180,17 @@ fn write_all(
     manifest::remove(output)?;
     output.remove_leftovers(&table_names())?;
     let mut written = Vec::new();
-    for (spec, frame) in &long {
-        let w = write::write_partitions(output, spec, frame, months, full)?;
+    for (spec, encoded) in [
+        &CUSTOMER_MONTHS,
+        &MRR_MOVEMENTS,
+        &NRR_SUMMARY,
+        &COHORT_MATRIX,
+        &DATA_QUALITY,
+    ]
+    .into_iter()
+    .zip(long)
+    {
+        let w = write::put_partitions(output, spec, encoded, months, full)?;
         tracing::info!(table = %w.table, files = w.files, rows = w.rows, "written");
         written.push(w);
     }

@@ -266,7 +266,18 @@ pub fn columns(spec: &TableSpec, segment_by: &[String], horizon: u32) -> Vec<(St
 /// Converts an engine table (working types) into its published form: the
 /// contract's columns, in order, with published types, sorted by `order_by`.
 pub fn finalize(spec: &TableSpec, frame: DataFrame, segment_by: &[String], horizon: u32) -> Result<DataFrame> {
-    let mut frame = frame.sort(spec.order_by.to_vec(), SortMultipleOptions::default())?;
+    let frame = frame.sort(spec.order_by.to_vec(), SortMultipleOptions::default())?;
+    publish_sorted(spec, frame, segment_by, horizon)
+}
+
+/// [`finalize`] for a frame already in `order_by` order (customer_months
+/// months come out of the ledger sorted).
+pub fn publish_sorted(
+    spec: &TableSpec,
+    mut frame: DataFrame,
+    segment_by: &[String],
+    horizon: u32,
+) -> Result<DataFrame> {
     let mut out = Vec::new();
     for (name, kind) in columns(spec, segment_by, horizon) {
         let column = frame.column(&name)?.clone();

@@ -66,8 +66,8 @@ pub struct Tables {
     pub close_dates: BTreeMap<Month, NaiveDate>,
     /// Close days let through the partial-close check, and pinned months.
     pub close_exceptions: Vec<month_close::CloseException>,
-    /// customer_months.
-    pub customer_months: DataFrame,
+    /// customer_months, produced a month at a time.
+    pub customer_months: customer_months::CustomerMonths,
     /// mrr_movements.
     pub mrr_movements: DataFrame,
     /// nrr_summary.
@@ -172,8 +172,6 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         Ok((quality::table(&findings)?, warnings, infos))
     })?;
     let keys = Keys::new(&ledger, timeline);
-    let customer_months =
-        info_span!("customer_months_table").in_scope(|| customer_months::table(&ledger, &opts.segment_by))?;
 
     let bridge = info_span!("movements").in_scope(|| -> Result<_> {
         let bridge = bridge::build(&ledger, &keys, timeline, &close_dates)?;
@@ -197,6 +195,10 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         tracing::info!(rows = matrix.height(), wide_rows = wide.height(), "cohorts");
         Ok((matrix, wide))
     })?;
+
+    // Last: it takes the ledger over.
+    let customer_months =
+        info_span!("customer_months_table").in_scope(|| customer_months::CustomerMonths::new(ledger, &opts.segment_by));
 
     Ok(Tables {
         timeline,

@@ -33,15 +33,63 @@ pub fn partition_key(table: &str, month: Month) -> String {
     format!("{table}/{MONTH}={}/{DATA_FILE}", month.iso_first_day())
 }
 
-/// Writes the partitions of `months` of one published long table (sorted by
-/// month first). With `prune`, partitions of other months are removed after.
-pub fn write_partitions(
-    root: &Location,
+/// One long table's partitions, encoded and not yet written.
+pub struct Encoded {
+    /// The table.
+    pub table: &'static str,
+    /// Parquet bytes per month, in month order.
+    pub files: Vec<(Month, Vec<u8>)>,
+    /// Rows in all files.
+    pub rows: usize,
+}
+
+/// Encodes one published partition per month; `frame_of` gives a month's
+/// rows in published types, without the `month` column (it is the folder).
+/// Encoding (compression) is the costly part: it is spread over the cores,
+/// and each month's frame lives only while it is encoded.
+pub fn encode_months(
     spec: &TableSpec,
-    frame: &DataFrame,
     months: &[Month],
-    prune: bool,
-) -> Result<Written> {
+    frame_of: impl Fn(Month) -> Result<DataFrame> + Sync,
+) -> Result<Encoded> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(months.len().max(1));
+    type Part = (Month, usize, Vec<u8>);
+    let encoded: Vec<Result<Vec<Part>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let frame_of = &frame_of;
+                scope.spawn(move || {
+                    months
+                        .iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|m| {
+                            let frame = frame_of(*m)?;
+                            Ok((*m, frame.height(), encode(frame)?))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("encoder thread")).collect()
+    });
+    let mut parts: Vec<Part> = Vec::with_capacity(months.len());
+    for chunk in encoded {
+        parts.extend(chunk?);
+    }
+    parts.sort_by_key(|(m, _, _)| *m);
+    Ok(Encoded {
+        table: spec.name,
+        rows: parts.iter().map(|(_, n, _)| n).sum(),
+        files: parts.into_iter().map(|(m, _, bytes)| (m, bytes)).collect(),
+    })
+}
+
+/// Encodes the partitions of `months` of one published long table (sorted
+/// by month first).
+pub fn encode_partitions(spec: &TableSpec, frame: &DataFrame, months: &[Month]) -> Result<Encoded> {
     let days = frame.column(MONTH)?.cast(&DataType::Int32)?;
     let days = days.i32()?;
     let mut runs: BTreeMap<i32, (usize, usize)> = BTreeMap::new();
@@ -49,40 +97,23 @@ pub fn write_partitions(
         let day = day.ok_or_else(|| Error::Invariant(format!("{} has a null month", spec.name)))?;
         runs.entry(day).and_modify(|r| r.1 = i + 1).or_insert((i, i + 1));
     }
-    // Encoding (compression) is the costly part: spread it over the cores.
-    let parts: Vec<(Month, DataFrame)> = months
-        .iter()
-        .map(|month| {
-            let (start, end) = runs.get(&month.first_day_epoch_days()).copied().unwrap_or((0, 0));
-            Ok((*month, frame.slice(start as i64, end - start).drop(MONTH)?))
-        })
-        .collect::<Result<_>>()?;
-    let rows = parts.iter().map(|(_, p)| p.height()).sum();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(parts.len().max(1));
-    type Encoded = Vec<(Month, Vec<u8>)>;
-    let encoded: Vec<Result<Encoded>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let parts = &parts;
-                scope.spawn(move || {
-                    parts
-                        .iter()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|(m, p)| Ok((*m, encode(p.clone())?)))
-                        .collect()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("encoder thread")).collect()
-    });
-    let mut files: Vec<(Month, Vec<u8>)> = Vec::with_capacity(parts.len());
-    for chunk in encoded {
-        files.extend(chunk?);
-    }
-    files.sort_by_key(|(m, _)| *m);
+    encode_months(spec, months, |month| {
+        let (start, end) = runs.get(&month.first_day_epoch_days()).copied().unwrap_or((0, 0));
+        Ok(frame.slice(start as i64, end - start).drop(MONTH)?)
+    })
+}
+
+/// Writes encoded partitions. With `prune`, partitions of months other
+/// than `months` are removed after.
+pub fn put_partitions(
+    root: &Location,
+    spec: &TableSpec,
+    encoded: Encoded,
+    months: &[Month],
+    prune: bool,
+) -> Result<Written> {
+    let Encoded { files, rows, .. } = encoded;
+    let count = files.len();
     for (month, bytes) in files {
         root.put(&partition_key(spec.name, month), bytes)?;
     }
@@ -103,7 +134,7 @@ pub fn write_partitions(
     }
     Ok(Written {
         table: spec.name.to_string(),
-        files: months.len(),
+        files: count,
         rows,
     })
 }
