@@ -102,6 +102,10 @@ pub struct DiffArgs {
     /// Customers listed per month (all are counted).
     #[arg(long, default_value_t = 50)]
     pub max_customers: usize,
+    /// When OLD holds no complete output (no _manifest.json: a first run, or a
+    /// copy a crash cut short), say so and exit 0 instead of 3.
+    #[arg(long)]
+    pub allow_missing_old: bool,
     /// text or json.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

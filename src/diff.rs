@@ -16,11 +16,12 @@ use serde::Serialize;
 
 use crate::engine::segments::ALL;
 use crate::io::published::{decode, Published};
-use crate::io::write::partition_key;
+use crate::io::write::{partition_key, DATA_FILE};
 use crate::snapshots::CUSTOMER_ID;
 use crate::summary::{decimal, money};
 use crate::tables::{
-    CUSTOMER_MONTHS, DATA_QUALITY, MRR_MOVEMENTS, NRR_SUMMARY, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS,
+    COHORT_MONTH, CUSTOMER_MONTHS, DATA_QUALITY, MRR_MOVEMENTS, NRR_MATRIX_WIDE, NRR_SUMMARY, SEGMENT_NAME,
+    SEGMENT_VALUE, WINDOW_MONTHS,
 };
 use crate::{Month, Result};
 
@@ -55,6 +56,10 @@ pub struct Diff {
     pub columns: Vec<ColumnChange>,
     /// Every month both have with a difference, in order.
     pub months: Vec<MonthDiff>,
+    /// Changed cells of nrr_matrix_wide (one file, not by month).
+    pub wide_cells: Vec<CellChange>,
+    /// Rows (cohort and segment) of nrr_matrix_wide in one output only.
+    pub wide_rows: Vec<RowChange>,
 }
 
 /// A run setting that differs.
@@ -101,8 +106,10 @@ pub struct MonthDiff {
 /// One changed cell.
 #[derive(Debug, Serialize)]
 pub struct CellChange {
-    /// `mrr_movements` or `nrr_summary`.
+    /// `mrr_movements`, `nrr_summary` or `nrr_matrix_wide`.
     pub table: &'static str,
+    /// The cohort, for nrr_matrix_wide (`YYYY-MM`).
+    pub cohort_month: Option<String>,
     /// The window, for nrr_summary.
     pub window_months: Option<i64>,
     /// Segment column.
@@ -124,6 +131,8 @@ pub struct CellChange {
 pub struct RowChange {
     /// The table.
     pub table: &'static str,
+    /// The cohort, for nrr_matrix_wide (`YYYY-MM`).
+    pub cohort_month: Option<String>,
     /// The window, for nrr_summary.
     pub window_months: Option<i64>,
     /// Segment column.
@@ -199,7 +208,7 @@ impl Cell {
     }
 
     /// For people: money with separators, ratios as percentages.
-    fn show(&self) -> String {
+    pub fn show(&self) -> String {
         match self {
             Cell::Money(c) => money(*c),
             Cell::Int(i) => i.to_string(),
@@ -228,7 +237,31 @@ fn date(days: i32) -> String {
 /// A decoded partition: its column names and each row's cells by key.
 struct Rows {
     columns: Vec<String>,
-    by_key: BTreeMap<Vec<String>, Vec<Cell>>,
+    by_key: BTreeMap<Vec<KeyPart>, Vec<Cell>>,
+}
+
+/// One part of a row key, ordered as its type orders (windows 1 < 3 < 12).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyPart {
+    Int(i64),
+    Text(String),
+}
+
+impl KeyPart {
+    fn of(cell: &Cell) -> KeyPart {
+        match cell {
+            Cell::Int(i) | Cell::Money(i) => KeyPart::Int(*i),
+            Cell::Date(d) => KeyPart::Int(i64::from(*d)),
+            other => KeyPart::Text(other.show()),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            KeyPart::Int(i) => i.to_string(),
+            KeyPart::Text(t) => t.clone(),
+        }
+    }
 }
 
 fn cells(frame: &DataFrame, key: &[&str]) -> Result<Rows> {
@@ -236,7 +269,7 @@ fn cells(frame: &DataFrame, key: &[&str]) -> Result<Rows> {
     let key_at: Vec<usize> = key.iter().filter_map(|k| columns.iter().position(|c| c == k)).collect();
     let mut by_key = BTreeMap::new();
     for row in values {
-        let k = key_at.iter().map(|i| row[*i].show()).collect();
+        let k = key_at.iter().map(|i| KeyPart::of(&row[*i])).collect();
         by_key.insert(k, row);
     }
     Ok(Rows { columns, by_key })
@@ -278,19 +311,56 @@ fn row_cells(frame: &DataFrame) -> Result<(Vec<String>, Vec<Vec<Cell>>)> {
 }
 
 /// A table's partition in both outputs; `None` when the bytes are equal.
-fn changed(old: &Published, new: &Published, table: &str, month: Month) -> Result<Option<(DataFrame, DataFrame)>> {
-    let (a, b) = (old.partition_bytes(table, month)?, new.partition_bytes(table, month)?);
-    if a == b {
-        return Ok(None);
+/// An error reading `side`, named as that output's.
+pub fn unreadable(side: &Published) -> impl Fn(crate::Error) -> crate::Error + '_ {
+    move |e| match e {
+        crate::Error::NotAnOutput { .. } => e,
+        e => crate::Error::NotAnOutput {
+            output: side.display(),
+            reason: e.to_string(),
+        },
     }
+}
+
+/// A file's bytes in the old and the new output (`None` where it is absent).
+type Pair = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A file's bytes in both outputs; `None` when they are equal.
+fn both_bytes(old: &Published, new: &Published, key: &str) -> Result<Option<Pair>> {
+    let get = |side: &Published| -> Result<Option<Vec<u8>>> {
+        if side.root.exists(key)? {
+            side.root.get(key).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let a = get(old).map_err(unreadable(old))?;
+    let b = get(new).map_err(unreadable(new))?;
+    Ok((a != b).then_some((a, b)))
+}
+
+fn changed(old: &Published, new: &Published, table: &str, month: Month) -> Result<Option<(DataFrame, DataFrame)>> {
     let key = partition_key(table, month);
+    let Some((a, b)) = both_bytes(old, new, &key)? else {
+        return Ok(None);
+    };
+    decoded_pair(old, new, &key, a, b).map(Some)
+}
+
+fn decoded_pair(
+    old: &Published,
+    new: &Published,
+    key: &str,
+    a: Option<Vec<u8>>,
+    b: Option<Vec<u8>>,
+) -> Result<(DataFrame, DataFrame)> {
     let frame = |bytes: Option<Vec<u8>>, out: &Published| -> Result<DataFrame> {
         match bytes {
-            Some(bytes) => decode(bytes, &out.root.display(&key)),
+            Some(bytes) => decode(bytes, &out.root.display(key)),
             None => Ok(DataFrame::empty()),
         }
     };
-    Ok(Some((frame(a, old)?, frame(b, new)?)))
+    Ok((frame(a, old)?, frame(b, new)?))
 }
 
 /// Compares two outputs.
@@ -329,18 +399,12 @@ pub fn compare(old: &Published, new: &Published, opts: &Options) -> Result<Diff>
         months_compared: both.len(),
         columns: vec![],
         months: vec![],
+        wide_cells: vec![],
+        wide_rows: vec![],
     };
     let mut column_changes: BTreeSet<(&'static str, String, &'static str)> = BTreeSet::new();
     for month in both {
-        let mut md = MonthDiff {
-            month: month.to_string(),
-            cells: vec![],
-            rows: vec![],
-            customers_changed: 0,
-            customers: vec![],
-            findings_added: 0,
-            findings_removed: 0,
-        };
+        let mut md = empty_month(month.to_string());
         for (table, key) in [
             (MRR_MOVEMENTS.name, &[SEGMENT_NAME, SEGMENT_VALUE][..]),
             (NRR_SUMMARY.name, &[WINDOW_MONTHS, SEGMENT_NAME, SEGMENT_VALUE][..]),
@@ -372,15 +436,40 @@ pub fn compare(old: &Published, new: &Published, opts: &Options) -> Result<Diff>
             diff.months.push(md);
         }
     }
+    // The wide matrix is one file: compared whole.
+    let wide_key = format!("{}/{}", NRR_MATRIX_WIDE.name, DATA_FILE);
+    if let Some((a, b)) = both_bytes(old, new, &wide_key)? {
+        let (x, y) = decoded_pair(old, new, &wide_key, a, b)?;
+        let key = [COHORT_MONTH, SEGMENT_NAME, SEGMENT_VALUE];
+        let (x, y) = (cells(&x, &key)?, cells(&y, &key)?);
+        note_columns(NRR_MATRIX_WIDE.name, &x, &y, &mut column_changes);
+        let mut md = empty_month(String::new());
+        aggregate_changes(NRR_MATRIX_WIDE.name, &x, &y, &mut md);
+        (diff.wide_cells, diff.wide_rows) = (md.cells, md.rows);
+    }
     diff.columns = column_changes
         .into_iter()
         .map(|(table, column, change)| ColumnChange { table, column, change })
         .collect();
     diff.identical = diff.months.is_empty()
+        && diff.wide_cells.is_empty()
+        && diff.wide_rows.is_empty()
         && diff.months_added.is_empty()
         && diff.months_dropped.is_empty()
         && diff.columns.is_empty();
     Ok(diff)
+}
+
+fn empty_month(month: String) -> MonthDiff {
+    MonthDiff {
+        month,
+        cells: vec![],
+        rows: vec![],
+        customers_changed: 0,
+        customers: vec![],
+        findings_added: 0,
+        findings_removed: 0,
+    }
 }
 
 fn note_columns(table: &'static str, x: &Rows, y: &Rows, out: &mut BTreeSet<(&'static str, String, &'static str)>) {
@@ -405,25 +494,31 @@ fn common(x: &Rows, y: &Rows) -> Vec<(usize, usize, String)> {
         .collect()
 }
 
-fn split_key(table: &'static str, key: &[String]) -> (Option<i64>, String, String) {
-    if table == NRR_SUMMARY.name {
-        (key[0].parse().ok(), key[1].clone(), key[2].clone())
-    } else {
-        (None, key[0].clone(), key[1].clone())
+/// A row key as (window, cohort, segment name, segment value).
+fn split_key(table: &'static str, key: &[KeyPart]) -> (Option<i64>, Option<String>, String, String) {
+    let text = |i: usize| key.get(i).map(KeyPart::text).unwrap_or_default();
+    match (table, key.first()) {
+        (t, Some(KeyPart::Int(w))) if t == NRR_SUMMARY.name => (Some(*w), None, text(1), text(2)),
+        (t, Some(KeyPart::Int(days))) if t == NRR_MATRIX_WIDE.name => {
+            let cohort = Month::from_epoch_days(*days as i32).map(|m| m.to_string());
+            (None, cohort, text(1), text(2))
+        }
+        _ => (None, None, text(0), text(1)),
     }
 }
 
 fn aggregate_changes(table: &'static str, x: &Rows, y: &Rows, md: &mut MonthDiff) {
     let shared = common(x, y);
-    let keys: BTreeSet<&Vec<String>> = x.by_key.keys().chain(y.by_key.keys()).collect();
+    let keys: BTreeSet<&Vec<KeyPart>> = x.by_key.keys().chain(y.by_key.keys()).collect();
     for key in keys {
-        let (window_months, segment_name, segment_value) = split_key(table, key);
+        let (window_months, cohort_month, segment_name, segment_value) = split_key(table, key);
         match (x.by_key.get(key), y.by_key.get(key)) {
             (Some(a), Some(b)) => {
                 for (i, j, name) in &shared {
                     if a[*i] != b[*j] && ![SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS].contains(&name.as_str()) {
                         md.cells.push(CellChange {
                             table,
+                            cohort_month: cohort_month.clone(),
                             window_months,
                             segment_name: segment_name.clone(),
                             segment_value: segment_value.clone(),
@@ -437,6 +532,7 @@ fn aggregate_changes(table: &'static str, x: &Rows, y: &Rows, md: &mut MonthDiff
             }
             (a, _) => md.rows.push(RowChange {
                 table,
+                cohort_month,
                 window_months,
                 segment_name,
                 segment_value,
@@ -459,7 +555,7 @@ fn customer_changes(x: &Rows, y: &Rows, max: usize, md: &mut MonthDiff) {
             })
             .collect()
     };
-    let ids: BTreeSet<&Vec<String>> = x.by_key.keys().chain(y.by_key.keys()).collect();
+    let ids: BTreeSet<&Vec<KeyPart>> = x.by_key.keys().chain(y.by_key.keys()).collect();
     for id in ids {
         let change = match (x.by_key.get(id), y.by_key.get(id)) {
             (Some(a), Some(b)) => {
@@ -484,7 +580,7 @@ fn customer_changes(x: &Rows, y: &Rows, max: usize, md: &mut MonthDiff) {
         md.customers_changed += 1;
         if md.customers.len() < max {
             md.customers.push(CustomerChange {
-                customer_id: id.first().cloned().unwrap_or_default(),
+                customer_id: id.first().map(KeyPart::text).unwrap_or_default(),
                 change: change.0,
                 columns: change.1,
             });
@@ -529,7 +625,12 @@ pub fn restatement(diff: &Diff) -> String {
                 } else if let Some(c) = total(MRR_MOVEMENTS.name, "mrr_end") {
                     let (a, b) = shown(c);
                     format!("{} end MRR {a} → {b} (NRR unchanged)", m.month)
-                } else if let Some(c) = total(NRR_SUMMARY.name, "nrr") {
+                } else if let Some(c) = m
+                    .cells
+                    .iter()
+                    .filter(|c| c.table == NRR_SUMMARY.name && c.segment_name == ALL && c.column == "nrr")
+                    .min_by_key(|c| c.window_months)
+                {
                     let (a, b) = shown(c);
                     format!(
                         "{} {}-month NRR {a} → {b}",
@@ -590,6 +691,31 @@ pub fn render(diff: &Diff) -> String {
     for c in &diff.columns {
         let _ = writeln!(out, "  {} column {} {}", c.table, c.column, c.change);
     }
+    if !diff.wide_cells.is_empty() || !diff.wide_rows.is_empty() {
+        let _ = writeln!(out, "\nnrr_matrix_wide");
+        for c in &diff.wide_cells {
+            let _ = writeln!(
+                out,
+                "  cohort {} {:<24} {:<8} {:>16} → {:<16} {}",
+                c.cohort_month.as_deref().unwrap_or(""),
+                format!("{}={}", c.segment_name, c.segment_value),
+                c.column,
+                c.old.show(),
+                c.new.show(),
+                c.delta.show_delta()
+            );
+        }
+        for r in &diff.wide_rows {
+            let _ = writeln!(
+                out,
+                "  cohort {} {}={} {}",
+                r.cohort_month.as_deref().unwrap_or(""),
+                r.segment_name,
+                r.segment_value,
+                r.change
+            );
+        }
+    }
     for m in &diff.months {
         let _ = writeln!(out, "\n{}", m.month);
         for c in &m.cells {
@@ -647,4 +773,56 @@ pub fn render(diff: &Diff) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(table: &'static str, window: Option<i64>, column: &str, old: f64, new: f64) -> CellChange {
+        CellChange {
+            table,
+            cohort_month: None,
+            window_months: window,
+            segment_name: ALL.into(),
+            segment_value: ALL.into(),
+            column: column.into(),
+            old: Cell::Ratio(old),
+            new: Cell::Ratio(new),
+            delta: Cell::Ratio(new - old),
+        }
+    }
+
+    #[test]
+    fn the_restatement_names_the_shortest_window_that_moved() {
+        let mut month = empty_month("2024-06".into());
+        month.cells = vec![
+            cell(NRR_SUMMARY.name, Some(12), "nrr", 1.10, 1.09),
+            cell(NRR_SUMMARY.name, Some(3), "nrr", 0.98, 0.97),
+        ];
+        let diff = Diff {
+            old: "a".into(),
+            new: "b".into(),
+            identical: false,
+            settings: vec![],
+            months_added: vec!["2024-07".into()],
+            months_dropped: vec![],
+            months_compared: 1,
+            columns: vec![],
+            months: vec![month],
+            wide_cells: vec![],
+            wide_rows: vec![],
+        };
+        assert_eq!(
+            restatement(&diff),
+            "restated 1 published month: 2024-06 3-month NRR 98.00% → 97.00%; months added: 2024-07"
+        );
+    }
+
+    #[test]
+    fn windows_sort_as_numbers() {
+        let mut keys = [KeyPart::Int(12), KeyPart::Int(3), KeyPart::Int(1)];
+        keys.sort();
+        assert_eq!(keys, [KeyPart::Int(1), KeyPart::Int(3), KeyPart::Int(12)]);
+    }
 }

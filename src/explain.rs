@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::diff::Cell;
 use crate::engine::bridge::{self, BRIDGE_COLUMNS};
 use crate::engine::movements::{Movement, MovementRow, BASES, WINDOWS};
 use crate::engine::ratios::{self, ratio};
@@ -23,8 +24,8 @@ use crate::io::published::Published;
 use crate::snapshots::CUSTOMER_ID;
 use crate::summary::{money, serialize_cents};
 use crate::tables::{
-    COHORT_MATRIX, COHORT_MONTH, CUSTOMER_MONTHS, FX_MRR, FX_MRR_12M, FX_MRR_3M, FX_MRR_COHORT, MOVEMENT, MRR,
-    MRR_MOVEMENTS, NRR_SUMMARY, PREV_MRR, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS,
+    Kind as ColumnKind, COHORT_MATRIX, COHORT_MONTH, CUSTOMER_MONTHS, FX_MRR, FX_MRR_12M, FX_MRR_3M, FX_MRR_COHORT,
+    MOVEMENT, MRR, MRR_MOVEMENTS, NRR_SUMMARY, PREV_MRR, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS,
 };
 use crate::{Error, Month, Result};
 
@@ -137,10 +138,10 @@ pub struct Formula {
 pub struct Mismatch {
     /// The column.
     pub column: String,
-    /// In the table.
-    pub table: String,
+    /// In the table (money a decimal string, counts integers, ratios numbers).
+    pub table: Cell,
     /// Recomputed from customer_months.
-    pub recomputed: String,
+    pub recomputed: Cell,
 }
 
 /// The customers behind one term, largest first.
@@ -434,26 +435,20 @@ fn window_contributors(pairs: &[Pair], parts: &[[i64; 9]], top: usize) -> Vec<Co
 fn window(output: &Published, req: &Request, wi: usize, mut ex: Explanation) -> Result<Explanation> {
     let w = WINDOWS[wi];
     let base_month = req.month.plus(-w);
+    base_in_output(
+        output,
+        base_month,
+        "--window",
+        &w.to_string(),
+        &format!("the {w}-month window at {}", req.month),
+    )?;
     let table = table_row(
         output,
         &ex,
         req,
         NRR_SUMMARY.name,
         col(WINDOW_MONTHS).eq(lit(i64::from(w))),
-    )
-    .map_err(|e| match e {
-        Error::InvalidArgument { .. } if !output.months(MRR_MOVEMENTS.name).is_ok_and(|m| m.contains(&base_month)) => {
-            Error::InvalidArgument {
-                what: "--window".into(),
-                value: w.to_string(),
-                expected: format!(
-                    "{} has no {w}-month row: its base month {base_month} is not in the output",
-                    req.month
-                ),
-            }
-        }
-        e => e,
-    })?;
+    )?;
     let base_rows = customer_rows(output, base_month, req.segment.as_ref())?;
     let cur_rows = customer_rows(output, req.month, req.segment.as_ref())?;
     let by_id: HashMap<&str, &Row> = cur_rows.iter().map(|r| (r.id.as_str(), r)).collect();
@@ -509,6 +504,7 @@ fn cohort(output: &Published, req: &Request, c: Month, mut ex: Explanation) -> R
             expected: format!("a cohort month at or before --month {}", req.month),
         });
     }
+    base_in_output(output, c, "--cohort", &c.to_string(), &format!("cohort {c}"))?;
     let table = table_row(output, &ex, req, COHORT_MATRIX.name, col(COHORT_MONTH).eq(lit(c.0)))?;
     let base_rows = customer_rows(output, c, req.segment.as_ref())?;
     let cur_rows = customer_rows(output, req.month, req.segment.as_ref())?;
@@ -586,6 +582,31 @@ fn cohort(output: &Published, req: &Request, c: Month, mut ex: Explanation) -> R
     (ex.nrr, ex.grr, ex.nrr_with_fx, ex.logo_retention) = (nrr, grr, with_fx, logo);
     ex.contributors = window_contributors(&pairs, &parts, req.top);
     Ok(ex)
+}
+
+/// A usage error unless the output has customer_months rows of `base`:
+/// the base month of a window before the timeline, or before the months a
+/// range run wrote, has nothing to recompute from.
+fn base_in_output(output: &Published, base: Month, what: &str, value: &str, of: &str) -> Result<()> {
+    let months = output.months(CUSTOMER_MONTHS.name)?;
+    if months.contains(&base) {
+        return Ok(());
+    }
+    let held = match (months.first(), months.last()) {
+        (Some(a), Some(b)) => format!("it holds {a} to {b}"),
+        _ => "it holds none".into(),
+    };
+    let m = &output.manifest;
+    let range = if m.mode == "range" {
+        format!(", written by a range run from {}", m.months_written_from)
+    } else {
+        String::new()
+    };
+    Err(Error::InvalidArgument {
+        what: what.into(),
+        value: value.into(),
+        expected: format!("{of} compares with {base}, which is not in this output ({held}{range})"),
+    })
 }
 
 /// NRR, GRR and NRR with FX of a window or cohort, as formulas over `base`.
@@ -672,6 +693,11 @@ enum Value {
 
 /// Compares the recomputed cells with the table's row.
 fn check(ex: &mut Explanation, row: &DataFrame, recomputed: &[(String, Value)]) -> Result<()> {
+    let spec = [&MRR_MOVEMENTS, &NRR_SUMMARY, &COHORT_MATRIX]
+        .into_iter()
+        .find(|t| t.name == ex.table)
+        .ok_or_else(|| Error::Invariant(format!("no table {}", ex.table)))?;
+    let is_money = |name: &str| spec.columns.iter().any(|(c, k)| *c == name && *k == ColumnKind::Money);
     for (name, value) in recomputed {
         let column = row.column(name)?;
         let (table, mine) = match value {
@@ -680,14 +706,16 @@ fn check(ex: &mut Explanation, row: &DataFrame, recomputed: &[(String, Value)]) 
                 if t == Some(*v) {
                     continue;
                 }
-                (t.map_or("null".into(), |t| t.to_string()), v.to_string())
+                let cell = |v: i64| if is_money(name) { Cell::Money(v) } else { Cell::Int(v) };
+                (t.map_or(Cell::Null, cell), cell(*v))
             }
             Value::Ratio(v) => {
                 let t = column.f64()?.get(0);
                 if t == *v {
                     continue;
                 }
-                (format!("{t:?}"), format!("{v:?}"))
+                let cell = |v: Option<f64>| v.map_or(Cell::Null, Cell::Ratio);
+                (cell(t), cell(*v))
             }
         };
         ex.mismatches.push(Mismatch {
@@ -718,25 +746,31 @@ fn table_row(output: &Published, ex: &Explanation, req: &Request, table: &str, e
     match row.height() {
         1 => Ok(row),
         0 => {
-            let what = match (req.window, req.cohort) {
-                (Some(w), _) => format!("{w}-month {table} row"),
-                (_, Some(c)) => format!("{table} cell for cohort {c}"),
-                _ => format!("{table} row"),
-            };
-            Err(Error::InvalidArgument {
-                what: if req.segment.is_some() { "--segment" } else { "--month" }.into(),
-                value: if req.segment.is_some() {
-                    format!("{}={}", ex.segment_name, ex.segment_value)
-                } else {
-                    req.month.to_string()
+            let segment = format!("{}={}", ex.segment_name, ex.segment_value);
+            Err(match (req.window, req.cohort) {
+                (_, Some(c)) => Error::InvalidArgument {
+                    what: "--cohort".into(),
+                    value: c.to_string(),
+                    expected: if req.segment.is_some() {
+                        format!("cohort {c} has no customers with {segment}")
+                    } else {
+                        format!("cohort {c} has no customers")
+                    },
                 },
-                expected: format!(
-                    "{} has no {what} for {}={} (segment values with rows that month: {})",
-                    req.month,
-                    ex.segment_name,
-                    ex.segment_value,
-                    segment_values(&frame)?
-                ),
+                (w, None) => Error::InvalidArgument {
+                    what: if req.segment.is_some() { "--segment" } else { "--month" }.into(),
+                    value: if req.segment.is_some() {
+                        segment.clone()
+                    } else {
+                        req.month.to_string()
+                    },
+                    expected: format!(
+                        "{} has no {}{table} row for {segment} (segment values with rows that month: {})",
+                        req.month,
+                        w.map(|w| format!("{w}-month ")).unwrap_or_default(),
+                        segment_values(&frame)?
+                    ),
+                },
             })
         }
         n => Err(Error::NotAnOutput {
@@ -860,7 +894,13 @@ pub fn render(ex: &Explanation) -> String {
     } else {
         let _ = writeln!(out, "Recomputed from customer_months: DOES NOT MATCH {}:", ex.table);
         for m in &ex.mismatches {
-            let _ = writeln!(out, "  {}: table {}, recomputed {}", m.column, m.table, m.recomputed);
+            let _ = writeln!(
+                out,
+                "  {}: table {}, recomputed {}",
+                m.column,
+                m.table.show(),
+                m.recomputed.show()
+            );
         }
     }
     let _ = writeln!(out);

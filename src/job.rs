@@ -36,6 +36,8 @@ pub struct RunOutcome {
     pub manifest: Manifest,
     /// Wall time of the run in seconds.
     pub seconds: f64,
+    /// Whether the replaced tables were kept under `_previous/`.
+    pub kept_previous: bool,
 }
 
 /// Reads the input, computes every table and writes them. Nothing is written
@@ -134,16 +136,12 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     };
     manifest::write(&output, &manifest)?;
     tracing::info!(output = %output.display(""), mode = %manifest.mode, from = %from, to = %timeline.last, "manifest written");
-    if kept {
-        // The run has succeeded: a failure to summarise must not fail it.
-        if let Err(e) = log_restatement(&output) {
-            tracing::warn!(error = %e, "could not compare with the previous output");
-        }
-    }
+
     Ok(RunOutcome {
         tables,
         manifest,
         seconds: started.elapsed().as_secs_f64(),
+        kept_previous: kept,
     })
 }
 
@@ -173,8 +171,12 @@ fn write_all(
         let published = tables::finalize(spec, frame.clone(), segments, horizon)?;
         long.push(write::encode_partitions(spec, &published, months)?);
     }
-    // Held until the manifest is written (the caller drops it); released on every way out.
-    let lease = lease::acquire(output, months, cfg.lease_minutes)?;
+    // Held until the manifest is written (the caller drops it); released on
+    // every way out. Copying to _previous/ reads every month, so it leases
+    // them all: a range run beside it waits rather than mixing into the copy.
+    let all: Vec<Month> = tables.timeline.first.through(tables.timeline.last).collect();
+    let leased = if cfg.keep_previous { &all[..] } else { months };
+    let lease = lease::acquire(output, leased, cfg.lease_minutes)?;
 
     let kept = cfg.keep_previous && keep_previous(output)?;
     manifest::remove(output)?;
@@ -224,8 +226,16 @@ fn keep_previous(output: &Location) -> Result<bool> {
     Ok(kept)
 }
 
-/// Logs which published months the run restated, from `_previous/`.
-fn log_restatement(output: &Location) -> Result<()> {
+/// Logs which published months the output's last run (or backfill)
+/// restated, against `_previous/`. The run has succeeded by then: a failure
+/// here is a warning, never an error.
+pub fn log_restatement(output: &Location) {
+    if let Err(e) = restatement(output) {
+        tracing::warn!(error = %e, "could not compare with the previous output");
+    }
+}
+
+fn restatement(output: &Location) -> Result<()> {
     let previous = Published::at(output.join(published::PREVIOUS))?;
     let current = Published::at(output.clone())?;
     let d = diff::compare(

@@ -89,9 +89,10 @@ with DAG(
     )
     # What changed since last night (late data, restated history): logged for
     # people; exit 1 only means "something changed", so it does not fail the task.
+    # The first night (or after a crash cut the copy short) there is nothing to compare.
     diff = BashOperator(
         task_id="diff_previous",
-        bash_command=f"{NRR} diff {OUTPUT}/_previous {OUTPUT}; rc=$?; [ $rc -le 1 ]",
+        bash_command=f"{NRR} diff --allow-missing-old {OUTPUT}/_previous {OUTPUT}; rc=$?; [ $rc -le 1 ]",
         env=ENV,
         append_env=True,
         retries=0,

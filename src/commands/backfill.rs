@@ -32,6 +32,7 @@ pub fn run(args: BackfillArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         Some(first.to_string()),
         Some(plan[plan.len() - 1].to.to_string()),
     )?;
+    let mut kept = false;
     for (i, step) in plan.iter().enumerate() {
         if args.dry_run {
             println!(
@@ -47,12 +48,17 @@ pub fn run(args: BackfillArgs, quiet: bool) -> anyhow::Result<ExitCode> {
         cfg.write_from = Some(step.from);
         cfg.engine.as_of = Some(step.to);
         let outcome = run_job(&cfg).with_context(|| format!("backfill of {} on '{}'", step.quarter, cfg.input))?;
+        kept |= outcome.kept_previous;
         if !quiet {
             println!(
                 "{}  months {} to {} written in {:.2}s",
                 step.quarter, step.from, step.to, outcome.seconds
             );
         }
+    }
+    if kept {
+        // Once, against the output as it was before the first quarter.
+        nrr::job::log_restatement(&nrr::io::store::Location::parse(&base.output, &base.store)?);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -26,6 +26,16 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
             _ => e,
         }
     }
+    if args.allow_missing_old {
+        let root = nrr::io::store::Location::parse(&args.old, &store)?;
+        if !root
+            .exists(nrr::io::manifest::MANIFEST)
+            .map_err(unreadable(&args.old))?
+        {
+            println!("nothing to compare: {} holds no complete output", root.display(""));
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let old = Published::open(&args.old, &store).map_err(unreadable(&args.old))?;
     let new = Published::open(&args.new, &store).map_err(unreadable(&args.new))?;
     let opts = Options {

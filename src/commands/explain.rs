@@ -49,14 +49,20 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     }
     if !ex.matches {
         // The tables disagree with their own audit trail: never silently.
+        let m = &output.manifest;
+        let hint = if m.mode == "range" && ex.base_month < m.months_written_from {
+            format!(
+                ". This output was written by a range run from {}: months before it may come from another input; a full run rewrites them all",
+                m.months_written_from
+            )
+        } else {
+            ". This is a bug in nrr: please report it".into()
+        };
+        let columns: Vec<&str> = ex.mismatches.iter().map(|m| m.column.as_str()).collect();
         anyhow::bail!(
-            "{} does not match its recomputation from customer_months (columns: {})",
+            "{} does not match its recomputation from customer_months (columns: {}){hint}",
             ex.table,
-            ex.mismatches
-                .iter()
-                .map(|m| m.column.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            columns.join(", ")
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -9,6 +9,9 @@ use crate::cli::RunArgs;
 pub fn run(args: RunArgs, quiet: bool) -> anyhow::Result<ExitCode> {
     let cfg = super::resolve(args.job, args.as_of, args.from, args.to)?;
     let outcome = nrr::job::run(&cfg).with_context(|| format!("nrr run on '{}'", cfg.input))?;
+    if outcome.kept_previous {
+        nrr::job::log_restatement(&nrr::io::store::Location::parse(&cfg.output, &cfg.store)?);
+    }
     if args.report {
         let root = nrr::io::store::Location::parse(&cfg.output, &cfg.store)?;
         let shown = super::report::write(&root, None, None)?;

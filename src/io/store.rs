@@ -276,6 +276,10 @@ impl Location {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                if same_file(&src, &dst) {
+                    // Already a link to the same bytes (an unchanged file kept before).
+                    return Ok(());
+                }
                 let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
                 let _ = fs_err::remove_file(&tmp);
                 if fs_err::hard_link(&src, &tmp).is_err() {
@@ -426,6 +430,15 @@ fn write_temp(root: &Path, path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     file.write_all(bytes).map_err(|e| Error::io("writing", &tmp, e))?;
     file.sync_all().map_err(|e| Error::io("syncing", &tmp, e))?;
     Ok(tmp)
+}
+
+/// Whether two paths name the same file (one inode, e.g. two hard links).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs_err::metadata(a), fs_err::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 /// A path made absolute, with its existing part resolved (links, `..`), so

@@ -34,7 +34,7 @@ def test_nightly_runs_then_checks_the_manifest(dagbag):
     assert check.upstream_task_ids == {"run"}
     assert diff.upstream_task_ids == {"check_manifest"}
     assert "run --config" in run.bash_command and "nightly.toml --keep-previous" in run.bash_command
-    assert " diff s3://" in diff.bash_command and "/_previous s3://" in diff.bash_command
+    assert " diff --allow-missing-old s3://" in diff.bash_command and "/_previous s3://" in diff.bash_command
     assert "--log-format json" in run.bash_command
     assert " check --output s3://" in check.bash_command
 

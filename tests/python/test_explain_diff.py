@@ -284,3 +284,54 @@ def test_diff_of_unreadable_outputs_exits_3(tmp_path, two_runs):
     (tmp_path / "bad" / "_manifest.json").write_text("{not json")
     rc, err = nrr_json("diff", tmp / "a", tmp_path / "bad")
     assert rc == 3 and "not a valid manifest" in err
+
+
+def test_diff_sees_the_wide_matrix_and_a_missing_old_output(two_runs, tmp_path):
+    tmp, _ = two_runs
+    out = tmp_path / "h6"
+    subprocess.run([NRR, "--quiet", "run", "--input", tmp / "data" / "snapshots", "--fx-rates", tmp / "fx.parquet",
+                    "--segment-by", "plan,region", "--horizon", "6", "--output", out], check=True)
+    rc, d = nrr_json("diff", tmp / "a", out)
+    assert rc == 1 and d["months"] == [], "only the wide matrix differs"
+    assert {"table": "nrr_matrix_wide", "column": "m07", "change": "removed"} in d["columns"]
+    # A first night: nothing kept yet.
+    rc, _ = nrr_json("diff", tmp_path / "none", out)
+    assert rc == 3
+    done = subprocess.run([NRR, "diff", "--allow-missing-old", tmp_path / "none", out], capture_output=True, text=True)
+    assert done.returncode == 0 and "nothing to compare" in done.stdout
+
+
+def test_unchanged_kept_files_leave_no_temporary_files(two_runs, tmp_path):
+    tmp, _ = two_runs
+    out = tmp_path / "out"
+    for _ in range(3):
+        subprocess.run([NRR, "--quiet", "run", "--input", tmp / "data" / "snapshots", "--fx-rates", tmp / "fx.parquet",
+                        "--segment-by", "plan,region", "--output", out, "--keep-previous"], check=True)
+    assert [p for p in out.rglob(".*")] == []
+    rc, d = nrr_json("diff", out / "_previous", out)
+    assert rc == 0 and d["identical"]
+
+
+def test_explain_on_a_range_run_output(two_runs, tmp_path):
+    tmp, _ = two_runs
+    # A range run over a full run of other data: months before the range come from the other input.
+    out = tmp_path / "mixed"
+    shutil.copytree(tmp / "a", out)
+    subprocess.run([NRR, "--quiet", "run", "--input", tmp / "changed", "--fx-rates", tmp / "fx.parquet",
+                    "--segment-by", "plan,region", "--output", out, "--from", "2023-03", "--to", "2023-08"], check=True)
+    rc, ex = nrr_json("explain", "--output", out, "--month", "2023-05", "--window", 3)
+    assert rc == 1 and not ex["matches"], "May's 3-month base is February's MRR of the other input"
+    base = [m for m in ex["mismatches"] if m["column"] == "base_mrr"][0]
+    assert Decimal(base["table"]) - Decimal(base["recomputed"]) == Decimal("100.00"), "money as decimal strings"
+    assert all(isinstance(m["table"], (float, type(None))) for m in ex["mismatches"] if m["column"] == "nrr")
+    done = subprocess.run([NRR, "explain", "--output", out, "--month", "2023-05", "--window", "3"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "range run from 2023-03" in done.stderr
+    # A range run on an empty output: the base month is not there at all.
+    fresh = tmp_path / "fresh"
+    subprocess.run([NRR, "--quiet", "run", "--input", tmp / "data" / "snapshots", "--fx-rates", tmp / "fx.parquet",
+                    "--segment-by", "plan,region", "--output", fresh, "--from", "2023-06", "--to", "2023-08"], check=True)
+    rc, err = nrr_json("explain", "--output", fresh, "--month", "2023-06", "--window", 3)
+    assert rc == 2 and "2023-03, which is not in this output" in err and "range run from 2023-06" in err
+    rc, err = nrr_json("explain", "--output", fresh, "--month", "2023-07", "--cohort", "2023-01")
+    assert rc == 2 and "--cohort" in err
