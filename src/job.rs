@@ -27,6 +27,7 @@ use crate::tables::{
     self, COHORT_MATRIX, CUSTOMER_MONTHS, DATA_QUALITY, MONTH, MRR_MOVEMENTS, NRR_MATRIX_WIDE, NRR_SUMMARY,
 };
 use crate::{Error, Month, Result};
+use polars::prelude::DataFrame;
 
 /// What a run produced.
 pub struct RunOutcome {
@@ -58,7 +59,7 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
             },
         });
     }
-    let (closed, sources) = info_span!("read").in_scope(|| {
+    let (closed, close_rows, sources) = info_span!("read").in_scope(|| {
         read::read_close_rows(
             &cfg.input,
             &ReadOptions {
@@ -78,7 +79,40 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
         .as_deref()
         .map(|f| read::read_fx_rates(f, &cfg.store))
         .transpose()?;
-    let tables = engine::compute(closed, fx.as_ref(), &cfg.engine)?;
+    let (segments, horizon) = (&cfg.engine.segment_by, cfg.engine.horizon);
+    // customer_months leaves the engine month by month; each month is
+    // published and encoded on another thread while the next one is read.
+    let (tables, customer_months) = std::thread::scope(|scope| -> Result<_> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<(Month, DataFrame)>(1);
+        let encoder = scope.spawn(move || -> Result<Vec<(Month, usize, Vec<u8>)>> {
+            let mut parts = Vec::new();
+            for (month, frame) in receive {
+                let frame = tables::publish_sorted(&CUSTOMER_MONTHS, frame, segments, horizon)?.drop(MONTH)?;
+                parts.push((month, frame.height(), write::encode(frame)?));
+            }
+            Ok(parts)
+        });
+        let write_from = cfg.write_from;
+        let tables = engine::compute(
+            closed,
+            &mut |month| close_rows.month(month),
+            fx.as_ref(),
+            &cfg.engine,
+            &mut |month, frame| {
+                // A range run writes only its months.
+                if write_from.is_some_and(|from| month < from) {
+                    return Ok(());
+                }
+                send.send((month, frame))
+                    .map_err(|_| Error::Invariant("the customer_months encoder stopped".into()))
+            },
+        );
+        drop(send);
+        let encoded = encoder.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // The encoder's own error explains a failed send.
+        let encoded = encoded?;
+        Ok((tables?, encoded))
+    })?;
 
     let timeline = tables.timeline;
     let from = match cfg.write_from {
@@ -94,7 +128,17 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     };
     let months: Vec<Month> = from.through(timeline.last).collect();
     let full = cfg.write_from.is_none();
-    let (written, _lease, kept) = info_span!("write").in_scope(|| write_all(cfg, &output, &tables, &months, full))?;
+    let customer_months = write::Encoded {
+        table: CUSTOMER_MONTHS.name,
+        rows: customer_months.iter().map(|(_, n, _)| n).sum(),
+        files: customer_months
+            .into_iter()
+            .filter(|(m, _, _)| months.contains(m))
+            .map(|(m, _, bytes)| (m, bytes))
+            .collect(),
+    };
+    let (written, _lease, kept) =
+        info_span!("write").in_scope(|| write_all(cfg, &output, &tables, customer_months, &months, full))?;
 
     let manifest = Manifest {
         job: "nrr".into(),
@@ -152,16 +196,13 @@ fn write_all(
     cfg: &JobConfig,
     output: &Location,
     tables: &Tables,
+    customer_months: write::Encoded,
     months: &[Month],
     full: bool,
 ) -> Result<(Vec<Written>, lease::Lease, bool)> {
     let (segments, horizon) = (&cfg.engine.segment_by, cfg.engine.horizon);
     // Publish and encode everything first so a failure leaves the output untouched.
-    let customer_months = &tables.customer_months;
-    let mut long = vec![write::encode_months(&CUSTOMER_MONTHS, months, |month| {
-        let frame = customer_months.month(month)?;
-        Ok(tables::publish_sorted(&CUSTOMER_MONTHS, frame, segments, horizon)?.drop(MONTH)?)
-    })?];
+    let mut long = vec![customer_months];
     for (spec, frame) in [
         (&MRR_MOVEMENTS, &tables.mrr_movements),
         (&NRR_SUMMARY, &tables.nrr_summary),

@@ -60,6 +60,52 @@ impl<const N: usize> Sums<N> {
     }
 }
 
+/// [`Sums`] whose keys grow as they are met: the month-at-a-time engine
+/// meets segment values month by month and learns their final order only at
+/// the end. Key-major, so a new key appends a block of cells.
+#[derive(Debug, Clone)]
+pub struct Growing<const N: usize> {
+    cells: usize,
+    values: Vec<[i64; N]>,
+}
+
+impl<const N: usize> Growing<N> {
+    /// Zeroed sums over `cells` cells and no keys yet.
+    pub fn new(cells: usize) -> Self {
+        Growing {
+            cells,
+            values: Vec::new(),
+        }
+    }
+
+    /// Adds `add` to the sums of `cell` under each of `keys`.
+    pub fn add(&mut self, cell: usize, keys: &[usize], add: &[i64; N]) -> Result<(), Overflow> {
+        for k in keys {
+            let at = k * self.cells + cell;
+            if at >= self.values.len() {
+                self.values.resize((k + 1) * self.cells, [0; N]);
+            }
+            let sums = &mut self.values[at];
+            for (sum, v) in sums.iter_mut().zip(add) {
+                *sum = sum.checked_add(*v).ok_or(Overflow { cell })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The sums with key `k` renumbered `order[k]`, over `keys` keys.
+    pub fn into_sums(self, order: &[usize], keys: usize) -> Sums<N> {
+        let mut out = Sums::new(self.cells, keys);
+        for (i, v) in self.values.into_iter().enumerate() {
+            let (k, cell) = (i / self.cells.max(1), i % self.cells.max(1));
+            if let Some(k) = order.get(k) {
+                out.values[cell * keys + k] = v;
+            }
+        }
+        out
+    }
+}
+
 /// Named `i64` columns from emitted sums.
 pub fn columns<const N: usize>(names: &[&str; N], values: [Vec<i64>; N]) -> Vec<Column> {
     names
@@ -83,6 +129,17 @@ mod tests {
         let [counts, money] = sums.emit(&[(0, 2), (1, 0), (1, 2)]);
         assert_eq!(counts, [1, 2, 0]);
         assert_eq!(money, [10, 12, 0]);
+    }
+
+    #[test]
+    fn growing_keys_are_renumbered_into_dense_sums() {
+        let mut g = Growing::<1>::new(2);
+        g.add(1, &[0, 2], &[5]).unwrap();
+        g.add(0, &[1], &[7]).unwrap();
+        // Keys met as 0, 2, 1 land as 0, 1, 2.
+        let sums = g.into_sums(&[0, 2, 1], 3);
+        assert_eq!((sums.get(1, 0), sums.get(1, 1), sums.get(0, 2)), (&[5], &[5], &[7]));
+        assert_eq!(sums.get(0, 0), &[0]);
     }
 
     #[test]

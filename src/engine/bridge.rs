@@ -15,7 +15,6 @@ use polars::prelude::*;
 
 use super::accumulate::{self, Sums};
 use super::keys::{key_columns, Keys};
-use super::ledger::Ledger;
 use super::month_close::Timeline;
 use super::movements::{Movement, MovementRow};
 use super::ratios::{grr, nrr, nrr_with_fx};
@@ -85,28 +84,18 @@ pub struct Bridge {
     pub segment_sums_checked: usize,
 }
 
-/// The mrr_movements table: a row for every month and key from the key's
-/// first month on; quiet months show zeros. Fails if a bridge does not
+/// The mrr_movements table from its sums per (month, key) ([`contribution`]
+/// of every customer-month row): a row for every month and key from the
+/// key's first month on; quiet months show zeros. Fails if a bridge does not
 /// reconcile or a segment does not sum to the totals (a bug, never data).
-pub fn build(
-    ledger: &Ledger,
+pub fn emit(
+    sums: &Sums<15>,
     keys: &Keys,
     timeline: Timeline,
     close_dates: &BTreeMap<Month, NaiveDate>,
 ) -> Result<Bridge> {
     let first = timeline.first.0;
-    let mut sums = Sums::<15>::new(timeline.len(), keys.len());
-    let mut ks = Vec::new();
-    for c in 0..ledger.customers() {
-        keys.of(ledger, c, &mut ks);
-        for row in ledger.rows_of(c) {
-            let m = (row.month - first) as usize;
-            sums.add(m, &ks, &contribution(row)).map_err(|_| Error::Overflow {
-                what: format!("the mrr_movements sums of {}", Month(row.month)),
-            })?;
-        }
-    }
-    let segment_sums_checked = reconcile(&sums, keys, timeline)?;
+    let segment_sums_checked = reconcile(sums, keys, timeline)?;
 
     let mut rows = Vec::new();
     let (mut month_col, mut close_col) = (Vec::new(), Vec::new());

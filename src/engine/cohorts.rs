@@ -14,12 +14,11 @@ use polars::prelude::*;
 
 use super::accumulate::{self, Sums};
 use super::keys::{key_columns, Keys};
-use super::ledger::Ledger;
 use super::month_close::Timeline;
-use super::movements::{Movement, AT_COHORT};
+use super::movements::{Movement, MovementRow, AT_COHORT};
 use super::ratios::ratio;
 use crate::tables::{wide_column, COHORT_MONTH, MONTH, MONTHS_SINCE_COHORT, MRR, SEGMENT_NAME, SEGMENT_VALUE};
-use crate::{Error, Month, Result};
+use crate::Result;
 
 /// Sums per (cohort, month, key) published as they are; the sums behind
 /// nrr and grr (Σ MRR_at(c, M, C) and Σ min(MRR_at(c, M, C), MRR(c, C))) follow.
@@ -33,40 +32,32 @@ const SUM_COLUMNS: [&str; 7] = [
     "mrr_fx",
 ];
 
-/// The cohort_matrix table (working types): for every (cohort, key) with
+/// One customer-month row's contribution to its cohort's cell (in
+/// [`SUM_COLUMNS`] order, then Σ MRR_at(c, M, C) and Σ min(MRR_at(c, M, C),
+/// MRR(c, C))); `cohort_mrr` is the customer's MRR in its cohort month.
+pub fn contribution(row: &MovementRow, cohort_mrr: i64) -> [i64; 9] {
+    let (mrr, prev, cc, movement) = (row.mrr, row.prev, row.mrr_cc(), row.movement);
+    let amount = |m: Movement, v: i64| if movement == m { v } else { 0 };
+    let at_cohort = row.at[AT_COHORT];
+    [
+        i64::from(mrr > 0),
+        mrr,
+        amount(Movement::Expansion, cc - prev),
+        amount(Movement::Contraction, prev - cc),
+        amount(Movement::Churn, prev),
+        amount(Movement::Reactivation, mrr),
+        row.fx(),
+        at_cohort,
+        at_cohort.min(cohort_mrr),
+    ]
+}
+
+/// The cohort_matrix table (working types) from the cohort sizes per
+/// (cohort month, key) — customers and MRR — and the sums per (cohort ×
+/// months + month, key) of [`contribution`]: for every (cohort, key) with
 /// customers, a row for each month from the cohort month to the as-of month.
-pub fn matrix(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
+pub fn emit(sizes: &Sums<2>, sums: &Sums<9>, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
     let (months, first) = (timeline.len(), timeline.first.0);
-    let overflow = |cohort: usize| Error::Overflow {
-        what: format!("the cohort_matrix sums of cohort {}", Month(first + cohort as i32)),
-    };
-    // Cohort size (customers, MRR) per cohort; sums per cohort × months + month.
-    let mut sizes = Sums::<2>::new(months, keys.len());
-    let mut sums = Sums::<9>::new(months * months, keys.len());
-    let mut ks = Vec::new();
-    for c in 0..ledger.customers() {
-        keys.of(ledger, c, &mut ks);
-        let (cohort, cohort_mrr) = ((ledger.cohort[c] - first) as usize, ledger.cohort_mrr[c]);
-        sizes.add(cohort, &ks, &[1, cohort_mrr]).map_err(|_| overflow(cohort))?;
-        for row in ledger.rows_of(c) {
-            let (mrr, prev, cc, movement) = (row.mrr, row.prev, row.mrr_cc(), row.movement);
-            let amount = |m: Movement, v: i64| if movement == m { v } else { 0 };
-            let at_cohort = row.at[AT_COHORT];
-            let add = [
-                i64::from(mrr > 0),
-                mrr,
-                amount(Movement::Expansion, cc - prev),
-                amount(Movement::Contraction, prev - cc),
-                amount(Movement::Churn, prev),
-                amount(Movement::Reactivation, mrr),
-                row.fx(),
-                at_cohort,
-                at_cohort.min(cohort_mrr),
-            ];
-            let m = (row.month - first) as usize;
-            sums.add(cohort * months + m, &ks, &add).map_err(|_| overflow(cohort))?;
-        }
-    }
     let (mut cohort_col, mut since_col, mut month_col, mut size_rows, mut rows) =
         (vec![], vec![], vec![], vec![], vec![]);
     for ci in 0..months {

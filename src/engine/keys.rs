@@ -6,9 +6,8 @@
 //! month's rows depend on later data. A customer counts in the totals and in
 //! exactly one value of each segment column.
 
-use super::ledger::Ledger;
 use super::month_close::Timeline;
-use super::segments::ALL;
+use super::segments::{Dictionary, ALL};
 
 /// The (segment_name, segment_value) keys of the aggregate tables: key 0 is
 /// the totals, then each segment's values in order.
@@ -25,31 +24,32 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// The keys of a ledger.
-    pub fn new(ledger: &Ledger, timeline: Timeline) -> Keys {
+    /// The keys of the segment dictionaries (values in text order), each
+    /// reported from `first[k]`, its earliest cohort (the totals from the
+    /// first month of the timeline).
+    pub fn new(dictionaries: &[Dictionary], first: Vec<i32>, timeline: Timeline) -> Keys {
         let mut keys = Keys {
             names: vec![ALL.into()],
             values: vec![ALL.into()],
             first: vec![timeline.first.0],
             offsets: vec![],
         };
-        for dict in &ledger.segments {
+        for dict in dictionaries {
             keys.offsets.push(keys.names.len());
             for value in &dict.values {
                 keys.names.push(dict.name.clone());
                 keys.values.push(value.clone());
-                keys.first.push(i32::MAX);
             }
         }
         keys.offsets.push(keys.names.len());
-        let mut ks = Vec::new();
-        for c in 0..ledger.customers() {
-            keys.of(ledger, c, &mut ks);
-            for k in &ks[1..] {
-                keys.first[*k] = keys.first[*k].min(ledger.cohort[c]);
-            }
-        }
+        keys.first.extend(first.into_iter().skip(1));
+        keys.first.resize(keys.names.len(), i32::MAX);
         keys
+    }
+
+    /// The key index of code `code` of segment `s`.
+    pub fn of_code(&self, s: usize, code: u32) -> usize {
+        self.offsets[s] + code as usize
     }
 
     /// Number of keys.
@@ -60,15 +60,6 @@ impl Keys {
     /// Whether there are no keys (never: the totals are always there).
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
-    }
-
-    /// The keys customer `c` counts in: the totals and one value per segment.
-    pub fn of(&self, ledger: &Ledger, c: usize, out: &mut Vec<usize>) {
-        out.clear();
-        out.push(0);
-        for (s, offset) in self.offsets[..self.offsets.len() - 1].iter().enumerate() {
-            out.push(offset + ledger.code(c, s) as usize);
-        }
     }
 
     /// The keys of each segment column, as ranges of key indices.

@@ -1,4 +1,5 @@
-//! The engine: month-close rows in, the five tables out (working types).
+//! The engine: month-close rows in, the five tables out (working types),
+//! one month at a time.
 //!
 //! Pure: no files, no clocks, no environment. Each stage is a function of
 //! data frames, timed in a `tracing` span with its row counts. The modules
@@ -7,9 +8,11 @@
 //! - rules, each in one place: [`month_close`] (which day, which months),
 //!   [`statuses`] (which rows count), [`validate`] (which rows are bad),
 //!   [`currency`] (exact cents), [`movements`] (new, expansion, …, churn),
-//!   [`segments`] (a customer's fixed values), [`ratios`] (NRR, GRR);
-//! - per-customer state: [`ledger`], and the table [`keys`] over it;
-//! - table builders: [`customer_months`], [`bridge`], [`windows`],
+//!   [`segments`] (a customer's fixed values), [`ratios`] (NRR, GRR),
+//!   [`quality`] (data-quality findings);
+//! - per-customer state, folded month by month: [`fold`], which also emits
+//!   each month's customer_months rows, and the table [`keys`];
+//! - table builders from the fold's sums: [`bridge`], [`windows`],
 //!   [`cohorts`], all summing through [`accumulate`];
 //! - [`compute`], which runs them in order.
 
@@ -23,9 +26,8 @@ pub mod accumulate;
 pub mod bridge;
 pub mod cohorts;
 pub mod currency;
-pub mod customer_months;
+pub mod fold;
 pub mod keys;
-pub mod ledger;
 pub mod month_close;
 pub mod movements;
 pub mod quality;
@@ -37,8 +39,7 @@ pub mod windows;
 
 use crate::{Month, Result};
 use currency::FxRates;
-use keys::Keys;
-use month_close::{CloseOptions, Closed, DayTotals, Timeline};
+use month_close::{CloseOptions, Closed, Timeline};
 
 /// Options of one computation.
 #[derive(Clone, Debug)]
@@ -58,7 +59,8 @@ pub struct EngineOptions {
     pub zero_statuses: Vec<String>,
 }
 
-/// The computed tables, in working types (see [`crate::tables`]).
+/// The computed tables, in working types (see [`crate::tables`]);
+/// customer_months left month by month through the caller's sink.
 pub struct Tables {
     /// The months reported.
     pub timeline: Timeline,
@@ -66,8 +68,6 @@ pub struct Tables {
     pub close_dates: BTreeMap<Month, NaiveDate>,
     /// Close days let through the partial-close check, and pinned months.
     pub close_exceptions: Vec<month_close::CloseException>,
-    /// customer_months, produced a month at a time.
-    pub customer_months: customer_months::CustomerMonths,
     /// mrr_movements.
     pub mrr_movements: DataFrame,
     /// nrr_summary.
@@ -84,6 +84,21 @@ pub struct Tables {
     pub infos: usize,
     /// The engine's own checks that passed.
     pub checks: Checks,
+    /// How much was folded, and the most rows held at once.
+    pub folded: FoldCounts,
+}
+
+/// What the month-at-a-time fold went through.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FoldCounts {
+    /// Close rows folded, all months.
+    pub rows: usize,
+    /// The most close rows held at once: one month's.
+    pub rows_held_max: usize,
+    /// customer_months rows handed to the sink.
+    pub customer_months: usize,
+    /// Customers with a cohort.
+    pub customers: usize,
 }
 
 impl Tables {
@@ -105,76 +120,98 @@ pub struct Checks {
     pub segment_sums: usize,
 }
 
-/// Runs every stage of the engine on the month-close rows.
-pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Result<Tables> {
+/// Runs the engine month by month: `rows(M)` gives month M's close rows,
+/// `customer_months(M, frame)` takes month M's customer_months rows as soon
+/// as they are folded, and the aggregate tables come back at the end.
+pub fn compute(
+    closed: Closed,
+    rows: &mut dyn FnMut(Month) -> Result<DataFrame>,
+    fx: Option<&FxRates>,
+    opts: &EngineOptions,
+    customer_months: &mut dyn FnMut(Month, DataFrame) -> Result<()>,
+) -> Result<Tables> {
     let Closed {
         timeline,
         close_dates,
         earlier,
-        rows,
         sources,
         columns,
     } = closed;
     let column_findings = quality::column_findings(&columns, fx.is_some());
-    let status_findings = info_span!("statuses").in_scope(|| -> Result<_> {
-        let seen = statuses::census(&rows, &opts.zero_statuses)?;
-        for s in &seen {
-            tracing::info!(status = %s.status, rows = s.rows, counts_mrr = s.counts, known = s.known, "status seen");
-        }
-        Ok(quality::status_findings(&seen, &opts.zero_statuses))
-    })?;
-
-    let (sub_months, money, close_exceptions) = info_span!("currency").in_scope(|| -> Result<_> {
-        let mut rows = statuses::counted(rows, &opts.zero_statuses)?;
-        // The checks and the conversion read the same rows: run them side by side.
-        let (checked, cents) = std::thread::scope(|scope| {
-            let check = scope.spawn(|| validate::validate(&rows, &sources));
-            let cents = currency::row_cents(&rows, fx, &opts.reporting_currency, &sources);
-            (check.join(), cents)
-        });
-        checked.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let close_totals = day_totals(&rows, &close_dates)?;
-        let exceptions = month_close::check_close_days(&close_totals, &earlier, &opts.close)?;
-        for e in &exceptions {
-            tracing::warn!(
-                month = %e.month,
-                close_day = %e.close.day,
-                close_subscriptions = e.close.subscriptions,
-                compared_day = %e.compared.day,
-                compared_subscriptions = e.compared.subscriptions,
-                by = e.by,
-                "close day let through"
+    let started = std::time::Instant::now();
+    let mut fold = fold::Fold::new(timeline, fx, opts, &sources);
+    info_span!("fold").in_scope(|| -> Result<()> {
+        for (done, month) in timeline.first.through(timeline.last).enumerate() {
+            let day = *close_dates
+                .get(&month)
+                .ok_or_else(|| crate::Error::Invariant(format!("no close day for {month}")))?;
+            let frame = rows(month)?;
+            let n = frame.height();
+            let cm = fold.month(month, frame, day)?;
+            let cm_rows = cm.height();
+            customer_months(month, cm)?;
+            let seconds = started.elapsed().as_secs_f64();
+            tracing::info!(
+                target: "nrr::progress",
+                month = %month,
+                done = done + 1,
+                months = timeline.len(),
+                rows = n,
+                customer_months = cm_rows,
+                rows_per_second = (fold.rows_folded as f64 / seconds.max(1e-9)) as u64,
+                "month folded"
             );
         }
-        let (cents, money) = cents?;
-        rows.with_column(cents.into_column())?;
-        tracing::info!(rows = rows.height(), "subscription-months converted to cents");
-        Ok((rows, money, exceptions))
+        tracing::info!(rows = fold.rows_folded, "subscription-months converted to cents");
+        Ok(())
     })?;
-
-    let ledger = info_span!("customer_months").in_scope(|| -> Result<_> {
-        let ledger = ledger::build(&sub_months, &money, timeline, &opts.segment_by, &sources)?;
-        tracing::info!(
-            rows = ledger.rows.len(),
-            customers = ledger.customers(),
-            "customer months"
+    let folded_counts = FoldCounts {
+        rows: fold.rows_folded,
+        rows_held_max: fold.rows_held_max,
+        customer_months: fold.customer_month_rows,
+        customers: 0,
+    };
+    let close_exceptions = month_close::check_close_days(&fold.close_totals, &earlier, &opts.close)?;
+    if let Some(e) = fold.deferred.take() {
+        return Err(e);
+    }
+    let mut findings = std::mem::take(&mut fold.findings);
+    let folded = fold.finish();
+    let folded_counts = FoldCounts {
+        customers: folded.customers,
+        ..folded_counts
+    };
+    tracing::info!(
+        rows = folded_counts.customer_months,
+        customers = folded.customers,
+        "customer months"
+    );
+    for s in &folded.statuses {
+        tracing::info!(status = %s.status, rows = s.rows, counts_mrr = s.counts, known = s.known, "status seen");
+    }
+    for e in &close_exceptions {
+        tracing::warn!(
+            month = %e.month,
+            close_day = %e.close.day,
+            close_subscriptions = e.close.subscriptions,
+            compared_day = %e.compared.day,
+            compared_subscriptions = e.compared.subscriptions,
+            by = e.by,
+            "close day let through"
         );
-        Ok(ledger)
-    })?;
-    drop((sub_months, money));
+    }
     let data_quality = info_span!("data_quality").in_scope(|| -> Result<_> {
-        let mut findings = quality::close_findings(&close_exceptions);
-        findings.extend(column_findings);
-        findings.extend(status_findings);
-        findings.extend(ledger.findings.iter().cloned());
-        let (warnings, infos) = quality::counts(&findings);
+        let mut all = quality::close_findings(&close_exceptions);
+        all.extend(column_findings);
+        all.extend(quality::status_findings(&folded.statuses, &opts.zero_statuses));
+        all.append(&mut findings);
+        let (warnings, infos) = quality::counts(&all);
         tracing::info!(warnings, infos, "data quality");
-        Ok((quality::table(&findings)?, warnings, infos))
+        Ok((quality::table(&all)?, warnings, infos))
     })?;
-    let keys = Keys::new(&ledger, timeline);
-
+    let keys = &folded.keys;
     let bridge = info_span!("movements").in_scope(|| -> Result<_> {
-        let bridge = bridge::build(&ledger, &keys, timeline, &close_dates)?;
+        let bridge = bridge::emit(&folded.bridge, keys, timeline, &close_dates)?;
         tracing::info!(rows = bridge.table.height(), "mrr movements");
         Ok(bridge)
     })?;
@@ -182,29 +219,22 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         bridge_rows: bridge.table.height(),
         segment_sums: bridge.segment_sums_checked,
     };
-
     let nrr_summary = info_span!("windows").in_scope(|| -> Result<DataFrame> {
-        let summary = windows::summary(&ledger, &keys, timeline)?;
+        let summary = windows::emit(&folded.windows, keys, timeline)?;
         tracing::info!(rows = summary.height(), "nrr summary");
         Ok(summary)
     })?;
-
     let (cohort_matrix, nrr_matrix_wide) = info_span!("cohorts").in_scope(|| -> Result<_> {
-        let matrix = cohorts::matrix(&ledger, &keys, timeline)?;
+        let matrix = cohorts::emit(&folded.sizes, &folded.cohorts, keys, timeline)?;
         let wide = cohorts::wide(&matrix, opts.horizon)?;
         tracing::info!(rows = matrix.height(), wide_rows = wide.height(), "cohorts");
         Ok((matrix, wide))
     })?;
 
-    // Last: it takes the ledger over.
-    let customer_months =
-        info_span!("customer_months_table").in_scope(|| customer_months::CustomerMonths::new(ledger, &opts.segment_by));
-
     Ok(Tables {
         timeline,
         close_dates,
         close_exceptions,
-        customer_months,
         mrr_movements: bridge.table,
         nrr_summary,
         cohort_matrix,
@@ -213,32 +243,6 @@ pub fn compute(closed: Closed, fx: Option<&FxRates>, opts: &EngineOptions) -> Re
         warnings: data_quality.1,
         infos: data_quality.2,
         checks,
+        folded: folded_counts,
     })
-}
-
-/// Counted subscriptions and their MRR as exported on each month's close day.
-fn day_totals(rows: &DataFrame, close: &BTreeMap<Month, NaiveDate>) -> Result<BTreeMap<Month, DayTotals>> {
-    use crate::snapshots::{MONTH, MRR};
-    let months = rows.column(MONTH)?.i32()?;
-    let mrr = rows.column(MRR)?.cast(&DataType::Float64)?;
-    let mrr = mrr.f64()?;
-    let mut totals: BTreeMap<Month, DayTotals> = close
-        .iter()
-        .map(|(m, day)| {
-            (
-                *m,
-                DayTotals {
-                    day: *day,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
-    for (m, v) in months.iter().zip(mrr.iter()) {
-        if let Some(t) = m.and_then(|m| totals.get_mut(&Month(m))) {
-            t.subscriptions += 1;
-            t.mrr += v.unwrap_or(0.0);
-        }
-    }
-    Ok(totals)
 }

@@ -47,7 +47,9 @@ impl Timeline {
     }
 }
 
-/// The engine's input: the month-close rows, already read.
+/// What the engine knows of the input before it folds the months: the
+/// timeline, each close day, the day each is checked against, the files and
+/// which optional columns they have. The rows come month by month.
 pub struct Closed {
     /// The timeline.
     pub timeline: Timeline,
@@ -56,9 +58,6 @@ pub struct Closed {
     /// For months with an earlier snapshot day, that day's counted
     /// subscriptions: what the close day is checked against.
     pub earlier: BTreeMap<Month, DayTotals>,
-    /// Canonical rows on close days (see [`crate::snapshots`]), with
-    /// [`crate::snapshots::MONTH`] added.
-    pub rows: DataFrame,
     /// The files the rows came from, for messages.
     pub sources: Sources,
     /// Which optional columns the files have.

@@ -78,7 +78,70 @@ pub type SubscriptionMonth<'a> = (i32, i64, &'a str);
 
 /// Spikes and currency changes of one subscription, whose months are in order.
 pub fn subscription_findings(customer: &str, subscription: &str, months: &[SubscriptionMonth], out: &mut Vec<Finding>) {
-    let finding = |month: i32, check, value: String, message: String| Finding {
+    for w in months.windows(3) {
+        out.extend(spike(customer, subscription, [w[0], w[1], w[2]]));
+    }
+    for w in months.windows(2) {
+        out.extend(currency_change(customer, subscription, w[0], w[1]));
+    }
+}
+
+/// A spike in the middle of three consecutive counted months of a
+/// subscription: filed under the third, the first whose data shows it.
+pub fn spike(customer: &str, subscription: &str, months: [SubscriptionMonth; 3]) -> Option<Finding> {
+    let [(pm, prev, _), (m, cur, _), (nm, next, _)] = months;
+    let adjacent = pm == m - 1 && nm == m + 1;
+    let spike = |other: i64| other > 0 && cur >= other.saturating_mul(SPIKE_FACTOR);
+    if !(adjacent && spike(prev) && spike(next)) {
+        return None;
+    }
+    let (c, p, n) = (money(cur), money(prev), money(next));
+    Some(subscription_finding(
+        customer,
+        subscription,
+        nm,
+        "mrr_spike",
+        c.clone(),
+        format!(
+            "subscription '{subscription}' has MRR {c} in {}, at least {SPIKE_FACTOR}× {p} the month before and {n} the month after: an annual or one-off amount in the MRR column? It counts as expansion, then contraction",
+            Month(m)
+        ),
+    ))
+}
+
+/// A subscription whose currency differs from its previous counted month's.
+pub fn currency_change(
+    customer: &str,
+    subscription: &str,
+    previous: SubscriptionMonth,
+    current: SubscriptionMonth,
+) -> Option<Finding> {
+    let ((_, _, before), (m, _, after)) = (previous, current);
+    if before.trim().eq_ignore_ascii_case(after.trim()) {
+        return None;
+    }
+    Some(subscription_finding(
+        customer,
+        subscription,
+        m,
+        "currency_change",
+        format!("{before} → {after}"),
+        format!(
+            "subscription '{subscription}' changes currency from {before} to {after} in {}: its MRR moves with both rates, and at constant currency it is compared in {after}",
+            Month(m)
+        ),
+    ))
+}
+
+fn subscription_finding(
+    customer: &str,
+    subscription: &str,
+    month: i32,
+    check: &'static str,
+    value: String,
+    message: String,
+) -> Finding {
+    Finding {
         month,
         check,
         severity: Severity::Warning,
@@ -86,37 +149,6 @@ pub fn subscription_findings(customer: &str, subscription: &str, months: &[Subsc
         subscription_id: Some(subscription.to_string()),
         value: Some(value),
         message,
-    };
-    for w in months.windows(3) {
-        let [(pm, prev, _), (m, cur, _), (nm, next, _)] = [w[0], w[1], w[2]];
-        let adjacent = pm == m - 1 && nm == m + 1;
-        let spike = |other: i64| other > 0 && cur >= other.saturating_mul(SPIKE_FACTOR);
-        if adjacent && spike(prev) && spike(next) {
-            let (c, p, n) = (money(cur), money(prev), money(next));
-            out.push(finding(
-                nm,
-                "mrr_spike",
-                c.clone(),
-                format!(
-                    "subscription '{subscription}' has MRR {c} in {}, at least {SPIKE_FACTOR}× {p} the month before and {n} the month after: an annual or one-off amount in the MRR column? It counts as expansion, then contraction",
-                    Month(m)
-                ),
-            ));
-        }
-    }
-    for w in months.windows(2) {
-        let [(_, _, before), (m, _, after)] = [w[0], w[1]];
-        if !before.trim().eq_ignore_ascii_case(after.trim()) {
-            out.push(finding(
-                m,
-                "currency_change",
-                format!("{before} → {after}"),
-                format!(
-                    "subscription '{subscription}' changes currency from {before} to {after} in {}: its MRR moves with both rates, and at constant currency it is compared in {after}",
-                    Month(m)
-                ),
-            ));
-        }
     }
 }
 

@@ -38,6 +38,7 @@ pub struct Dictionary {
 pub struct Builder {
     name: String,
     codes: PlHashMap<String, u32>,
+    values: Vec<String>,
 }
 
 impl Builder {
@@ -46,7 +47,13 @@ impl Builder {
         Builder {
             name: name.to_string(),
             codes: PlHashMap::default(),
+            values: Vec::new(),
         }
+    }
+
+    /// The value of a handed-out code.
+    pub fn value(&self, code: u32) -> &str {
+        &self.values[code as usize]
     }
 
     /// The code of a value (null is [`UNKNOWN`]).
@@ -57,6 +64,7 @@ impl Builder {
         }
         let code = self.codes.len() as u32;
         self.codes.insert(value.to_string(), code);
+        self.values.push(value.to_string());
         code
     }
 

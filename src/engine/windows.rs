@@ -13,12 +13,11 @@ use polars::prelude::*;
 
 use super::accumulate::{self, Sums};
 use super::keys::{key_columns, Keys};
-use super::ledger::Ledger;
 use super::month_close::Timeline;
 pub use super::movements::WINDOWS;
 use super::ratios::ratio;
 use crate::tables::{MONTH, SEGMENT_NAME, SEGMENT_VALUE, WINDOW_MONTHS};
-use crate::{Error, Month, Result};
+use crate::Result;
 
 /// The additive columns of nrr_summary, in order.
 pub const ADDITIVE: [&str; 9] = [
@@ -52,40 +51,11 @@ pub fn contribution(base: i64, cur: i64, cur_cc: i64) -> [i64; 9] {
     ]
 }
 
-/// The nrr_summary table (working types).
-pub fn summary(ledger: &Ledger, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
+/// The nrr_summary table (working types) from its sums per (window × month,
+/// key): cell = window index × months + month index, each base customer
+/// adding its [`contribution`].
+pub fn emit(sums: &Sums<9>, keys: &Keys, timeline: Timeline) -> Result<DataFrame> {
     let (months, first, last) = (timeline.len(), timeline.first.0, timeline.last.0);
-    // Cell = window index × months + month index.
-    let mut sums = Sums::<9>::new(WINDOWS.len() * months, keys.len());
-    let (mut ks, mut active) = (Vec::new(), Vec::new());
-    for c in 0..ledger.customers() {
-        keys.of(ledger, c, &mut ks);
-        active.clear();
-        active.extend(
-            ledger
-                .rows_of(c)
-                .iter()
-                .filter(|r| r.mrr > 0)
-                .map(|r| (r.month, r.mrr, r.at)),
-        );
-        for (wi, w) in WINDOWS.iter().enumerate() {
-            for &(b, base, _) in &active {
-                let m = b + w;
-                if m > last {
-                    break;
-                }
-                let (cur, cur_cc) = active
-                    .binary_search_by_key(&m, |(month, _, _)| *month)
-                    .map(|i| (active[i].1, active[i].2[wi]))
-                    .unwrap_or((0, 0));
-                let cell = wi * months + (m - first) as usize;
-                sums.add(cell, &ks, &contribution(base, cur, cur_cc))
-                    .map_err(|_| Error::Overflow {
-                        what: format!("the nrr_summary sums of {} ({w}-month window)", Month(m)),
-                    })?;
-            }
-        }
-    }
     let (mut rows, mut month_col, mut window_col) = (vec![], vec![], vec![]);
     for (wi, w) in WINDOWS.iter().enumerate() {
         for month in first + w..=last {

@@ -4,7 +4,7 @@
 //! Each file's schema is read from its footer first, so a missing or
 //! mistyped column is reported with the file's name before any data is read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -281,7 +281,7 @@ pub struct ReadOptions<'a> {
 /// timeline, and collects the rows on close days (docs/METRICS.md, "Month
 /// close"). Also returns the files read, for the manifest. A file that cannot
 /// be decoded is named in the error.
-pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<SourceFile>)> {
+pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, CloseRows, Vec<SourceFile>)> {
     let (root, mut files) = list_files(input, opts.store)?;
     let folder_day = |f: &Entry| {
         hive_pairs(&f.key)
@@ -320,7 +320,7 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
         files.retain(|_| keep.next().unwrap_or(true));
     }
     let mut scan = Scan::open(&root, &files, input, opts)?;
-    let (closed, files) = tracing::info_span!("month_close").in_scope(|| -> Result<_> {
+    let (closed, rows, files) = tracing::info_span!("month_close").in_scope(|| -> Result<_> {
         let mut days = scan.day_counts()?;
         if listed.is_some() && !days.match_folders(files.iter().map(folder_day)) {
             tracing::info!("a close-day file holds rows of other days, or none: reading every day");
@@ -337,7 +337,6 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
         let plan = month_close::month_days(days.days(), opts.pinned)?;
         let close = plan.iter().map(|(m, d)| (*m, d.close)).collect();
         let (timeline, close_dates) = month_close::timeline(&close, opts.as_of, input)?;
-        let rows = scan.collect_on(&close_dates)?;
         let earlier_days: BTreeMap<crate::Month, NaiveDate> = close_dates
             .keys()
             .filter_map(|m| Some((*m, plan[m].earlier?)))
@@ -349,18 +348,18 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
             months = timeline.len(),
             first = %timeline.first,
             last = %timeline.last,
-            close_rows = rows.height(),
+            close_rows = days.rows_on(&close_dates),
             "month close"
         );
+        let rows = CloseRows::new(scan, &days, &close_dates);
         let closed = Closed {
             timeline,
             close_dates,
             earlier,
             columns,
-            rows,
-            sources: scan.sources.clone(),
+            sources: rows.scan.sources.clone(),
         };
-        Ok((closed, files))
+        Ok((closed, rows, files))
     })?;
     let sources = files
         .iter()
@@ -371,12 +370,68 @@ pub fn read_close_rows(input: &str, opts: &ReadOptions) -> Result<(Closed, Vec<S
             etag: f.etag.clone(),
         })
         .collect();
-    Ok((closed, sources))
+    Ok((closed, rows, sources))
+}
+
+/// The close rows of each month, read when the engine asks for them: only
+/// the files that hold rows of that month's close day are opened.
+pub struct CloseRows {
+    scan: Scan,
+    close: BTreeMap<crate::Month, NaiveDate>,
+    /// The files with rows on each close day (days since 1970-01-01).
+    files_on: BTreeMap<i32, Vec<u32>>,
+    /// Files read for more than one month (they hold several close days).
+    pub rereads: usize,
+}
+
+impl CloseRows {
+    fn new(scan: Scan, days: &DayCounts, close: &BTreeMap<crate::Month, NaiveDate>) -> CloseRows {
+        let close_days: BTreeSet<i32> = close.values().map(|d| crate::month::date_to_epoch_days(*d)).collect();
+        let mut files_on: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
+        let mut months_of_file: BTreeMap<u32, usize> = BTreeMap::new();
+        for (file, day, _) in &days.groups {
+            if let Some(day) = day.filter(|d| close_days.contains(d)) {
+                files_on.entry(day).or_default().push(*file);
+                *months_of_file.entry(*file).or_default() += 1;
+            }
+        }
+        let rereads = months_of_file.values().filter(|n| **n > 1).count();
+        if rereads > 0 {
+            tracing::info!(
+                files = rereads,
+                "files hold the close days of several months: each is read once per month it holds"
+            );
+        } else {
+            tracing::info!("one set of files per month: each close day's files are read once");
+        }
+        CloseRows {
+            scan,
+            close: close.clone(),
+            files_on,
+            rereads,
+        }
+    }
+
+    /// Month `month`'s close rows, with [`s::MONTH`] added.
+    pub fn month(&self, month: crate::Month) -> Result<DataFrame> {
+        let day = self
+            .close
+            .get(&month)
+            .ok_or_else(|| Error::Invariant(format!("no close day for {month}")))?;
+        let files = self
+            .files_on
+            .get(&crate::month::date_to_epoch_days(*day))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        self.scan.collect_day(*day, files)
+    }
 }
 
 /// The opened snapshot files as one lazy frame in the canonical schema.
 struct Scan {
     frame: LazyFrame,
+    /// Each file's scan in the canonical schema (the parts of `frame`).
+    selected: Vec<LazyFrame>,
     /// Per file: whether it has a currency column, and a status column.
     currency_present: Vec<bool>,
     status_present: Vec<bool>,
@@ -446,6 +501,16 @@ impl DayCounts {
         self.groups
             .iter()
             .filter_map(|(_, day, _)| crate::month::epoch_days_to_date((*day)?))
+    }
+
+    /// Rows on the given days (one per month).
+    fn rows_on(&self, days: &BTreeMap<crate::Month, NaiveDate>) -> u64 {
+        let days: BTreeSet<i32> = days.values().map(|d| crate::month::date_to_epoch_days(*d)).collect();
+        self.groups
+            .iter()
+            .filter(|(_, day, _)| day.is_some_and(|d| days.contains(&d)))
+            .map(|(_, _, n)| n)
+            .sum()
     }
 
     /// Rows read.
@@ -569,16 +634,27 @@ impl Scan {
         }
     }
 
-    /// The rows on the close days, with [`s::MONTH`] added.
-    fn collect_on(&self, close: &BTreeMap<crate::Month, NaiveDate>) -> Result<DataFrame> {
-        let days: Vec<i32> = close.values().map(|d| crate::month::date_to_epoch_days(*d)).collect();
-        // A filter (not a join) so Polars pushes it into each file's scan,
-        // where row-group statistics skip days that are no month's close.
-        let close_days = Series::new("close".into(), days).cast(&DataType::Date)?;
-        let rows = self
-            .frame
-            .clone()
-            .filter(col(s::SNAPSHOT_DATE).is_in(lit(close_days).implode(false), false))
+    /// The rows of one close day from the given files, with [`s::MONTH`] added.
+    fn collect_day(&self, day: NaiveDate, files: &[u32]) -> Result<DataFrame> {
+        let day_value = lit(crate::month::date_to_epoch_days(day)).cast(DataType::Date);
+        let frames: Vec<LazyFrame> = files.iter().map(|f| self.selected[*f as usize].clone()).collect();
+        let frame = if frames.is_empty() {
+            // A day whose rows all vanished (cannot happen after the day counts): an empty frame of the schema.
+            self.frame.clone().limit(0)
+        } else {
+            concat(
+                frames,
+                UnionArgs {
+                    parallel: true,
+                    rechunk: false,
+                    ..Default::default()
+                },
+            )?
+        };
+        // A filter on the day, pushed into each file's scan, where
+        // row-group statistics skip the row groups of other days.
+        let rows = frame
+            .filter(col(s::SNAPSHOT_DATE).eq(day_value))
             .with_column(month_close::month_of(col(s::SNAPSHOT_DATE)).alias(s::MONTH))
             .collect();
         self.decoded(rows)
@@ -752,6 +828,7 @@ impl Scan {
             exprs.push(lit(index as u32).cast(DataType::UInt32).alias(s::FILE));
             frames.push(opened.scan.clone().select(exprs));
         }
+        let frames_kept = frames.clone();
         let frame = concat(
             frames,
             UnionArgs {
@@ -766,6 +843,7 @@ impl Scan {
         }
         tracing::info!(files = files.len(), bytes, input, "snapshot files listed");
         Ok(Scan {
+            selected: frames_kept,
             frame,
             currency_present,
             status_present,

@@ -150,7 +150,10 @@ def test_json_logs_name_files_rows_stages_and_tables(backfill_input, tmp_path):
     written = {e["fields"]["table"]: e["fields"]["rows"] for e in events if e["fields"].get("message") == "written"}
     assert set(written) == {"customer_months", "mrr_movements", "nrr_summary", "cohort_matrix", "data_quality", "nrr_matrix_wide"}
     stages = {e["span"]["name"] for e in events if e["fields"].get("message") == "close" and "span" in e}
-    assert {"read", "month_close", "currency", "customer_months", "movements", "windows", "cohorts", "write"} <= stages
+    assert {"read", "month_close", "fold", "movements", "windows", "cohorts", "write"} <= stages
+    folded = [e["fields"] for e in events if e["fields"].get("message") == "month folded"]
+    assert [f["done"] for f in folded] == list(range(1, len(folded) + 1)) and folded[-1]["months"] == len(folded)
+    assert sum(f["rows"] for f in folded) == close["fields"]["close_rows"]
     assert all("time.busy" in e["fields"] for e in events if e["fields"].get("message") == "close")
     assert "manifest written" in messages
 
