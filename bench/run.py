@@ -30,7 +30,10 @@ DATASETS = {
     "S": dict(customers=100_000, months=36, daily=False, seed=101, about="100k customers x 36 month-end snapshots"),
     "M": dict(customers=1_000_000, months=36, daily=False, seed=102, about="1M customers x 36 month-end snapshots"),
     "D": dict(customers=100_000, months=36, daily=True, seed=103, about="100k customers x 36 months of daily snapshots, a Hive folder per day"),
+    "L": dict(customers=5_000_000, months=36, daily=False, seed=104, about="5M customers x 36 month-end snapshots, one file per month"),
 }
+# Tools run on a dataset when --tools is not given: L is nrr and the fastest SQL peer side by side.
+DATASET_TOOLS = {"L": ["nrr", "gridfree"]}
 TOOLS = {
     "nrr": "nrr release binary, all five tables written as Parquet",
     "floor": "bare Polars scan of the needed columns (the floor)",
@@ -80,8 +83,13 @@ def measure(cmd, env, timeout):
             return None, None
         time.sleep(0.02)
     wall = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{cmd[0]} failed: {proc.stderr.read().decode()[-2000:]}")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        # A peer that fails or runs out of memory is a result: recorded, not raised.
+        tail = proc.stderr.read().decode()[-300:].strip().replace("\n", " ")
+        reason = "killed (out of memory?)" if code < 0 else f"exit {code}: {tail}"
+        print(f"  {cmd[0]} failed after {wall:.1f}s, peak {human(usage.ru_maxrss * 1024)}: {reason}", flush=True)
+        return None, usage.ru_maxrss * 1024
     return wall, usage.ru_maxrss * 1024
 
 
@@ -106,23 +114,25 @@ def human(n):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--datasets", default="S,M,D")
+    ap.add_argument("--datasets", default="S,M,D,L")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--tools", default=None, help="default: all tools, and nrr,gridfree on L")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--write", default=str(ROOT / "BENCHMARKS.md"))
     ap.add_argument("--from-log", help="rebuild the tables from the progress lines of an earlier run's output")
     args = ap.parse_args()
     env = dict(os.environ, POLARS_MAX_THREADS=str(args.threads), RAYON_NUM_THREADS=str(args.threads))
-    tools = args.tools.split(",")
+    def tools_of(name):
+        return args.tools.split(",") if args.tools else DATASET_TOOLS.get(name, list(TOOLS))
     results, stages, rows = {}, {}, {}
     if args.from_log:
         for line in Path(args.from_log).read_text().splitlines():
             parts = line.split()
             if len(parts) >= 5 and parts[1] == "run" and parts[3] in TOOLS and parts[0] in args.datasets.split(","):
-                wall = None if parts[4] == "timeout" else float(parts[4].rstrip("s"))
-                rss = None if wall is None else float(parts[5]) * (2**30 if parts[6] == "GiB" else 2**20)
+                wall = None if parts[4] in ("timeout", "failed") else float(parts[4].rstrip("s"))
+                at = 5 if wall is not None or parts[4] == "failed" else None
+                rss = None if at is None else float(parts[at]) * (2**30 if parts[at + 1] == "GiB" else 2**20)
                 results.setdefault((parts[0], parts[3]), []).append((wall, rss))
             elif line.startswith("stages "):
                 _, name, payload = line.split(" ", 2)
@@ -137,11 +147,11 @@ def main():
         stages[name] = stage_timings(data, env)
         print(f"stages {name} {json.dumps(stages[name])}", flush=True)
         for run in range(args.runs):
-            for tool in tools:
+            for tool in tools_of(name):
                 with tempfile.TemporaryDirectory() as tmp:
                     wall, rss = measure(command(tool, data, Path(tmp) / "out", args.threads), env, args.timeout)
                 results.setdefault((name, tool), []).append((wall, rss))
-                shown = "timeout" if wall is None else f"{wall:7.2f}s {human(rss)}"
+                shown = ("timeout" if rss is None else f"failed {human(rss)}") if wall is None else f"{wall:7.2f}s {human(rss)}"
                 print(f"{name} run {run + 1} {tool} {shown}", flush=True)
 
     lines = [
@@ -157,12 +167,12 @@ def main():
         base = median_wall(results.get((name, "nrr"), []))
         lines += [f"## {name}: {DATASETS[name]['about']} ({rows[name]} snapshot files)", "",
                   "| tool | median wall | ratio to nrr | peak RSS | what |", "|---|---:|---:|---:|---|"]
-        for tool in tools:
+        for tool in tools_of(name):
             runs = results[(name, tool)]
             wall = median_wall(runs)
             rss = max((r for _, r in runs if r), default=0)
             ratio = f"{wall / base:.2f}x" if wall and base else "n/a"
-            shown = f"{wall:.2f} s" if wall else f"timeout (> {args.timeout} s)"
+            shown = f"{wall:.2f} s" if wall else (f"failed" if rss else f"timeout (> {args.timeout} s)")
             lines.append(f"| {tool} | {shown} | {ratio} | {human(rss) if rss else 'n/a'} | {TOOLS[tool]} |")
         lines += ["", "nrr stage timings (busy time per tracing span, one run): " +
                   ", ".join(f"{k} {v}" for k, v in stages[name].items()), ""]

@@ -254,23 +254,106 @@ pub struct GenerateArgs {
 }
 
 /// Logs go to stderr, one line per event, with each stage's time on close.
+/// On a terminal (text logs), the engine's per-month events become one
+/// progress line instead: months done, rows per second and the time left.
 pub fn init_logging(cli: &Cli) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::prelude::*;
     let default = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (false, 0) => "nrr=info",
         (false, 1) => "nrr=debug",
         _ => "nrr=trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let tty = std::io::stderr().is_terminal();
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_span_events(FmtSpan::CLOSE)
         .with_target(false);
     match cli.log_format {
-        LogFormat::Json => builder.json().with_current_span(true).init(),
-        LogFormat::Text => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(fmt.json().with_current_span(true).with_filter(filter()))
             .init(),
+        LogFormat::Text => {
+            let progress = tty && !cli.quiet;
+            let lines = fmt
+                .with_ansi(tty)
+                .with_filter(tracing_subscriber::filter::filter_fn(move |m| {
+                    !(progress && m.target() == PROGRESS)
+                }))
+                .with_filter(filter());
+            tracing_subscriber::registry()
+                .with(lines)
+                .with(progress.then(|| Progress::default().with_filter(filter())))
+                .init()
+        }
+    }
+}
+
+/// The target of the engine's per-month events.
+const PROGRESS: &str = "nrr::progress";
+
+/// Draws the engine's per-month events as one line that rewrites itself.
+struct Progress {
+    started: std::time::Instant,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct MonthEvent {
+    month: String,
+    done: u64,
+    months: u64,
+    rows_per_second: u64,
+}
+
+impl tracing::field::Visit for MonthEvent {
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        match field.name() {
+            "done" => self.done = value,
+            "months" => self.months = value,
+            "rows_per_second" => self.rows_per_second = value,
+            _ => {}
+        }
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "month" {
+            self.month = format!("{value:?}");
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Progress {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        use std::io::Write;
+        if event.metadata().target() != PROGRESS {
+            return;
+        }
+        let mut e = MonthEvent::default();
+        event.record(&mut e);
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let left = elapsed / e.done.max(1) as f64 * e.months.saturating_sub(e.done) as f64;
+        let line = format!(
+            "\r\x1b[2K  {} of {} months ({}), {:.1}M rows/s, {:.0}s left",
+            e.done,
+            e.months,
+            e.month,
+            e.rows_per_second as f64 / 1e6,
+            left
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(line.as_bytes());
+        if e.done >= e.months {
+            let _ = err.write_all(b"\n");
+        }
+        let _ = err.flush();
     }
 }

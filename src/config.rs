@@ -273,6 +273,13 @@ impl JobConfig {
                 });
             }
         }
+        if segment_by.len() > 64 {
+            return Err(Error::InvalidArgument {
+                what: "--segment-by".into(),
+                value: format!("{} columns", segment_by.len()),
+                expected: "at most 64 segment columns".into(),
+            });
+        }
         let currency = cli
             .reporting_currency
             .or(file.reporting_currency)

@@ -39,6 +39,9 @@ pub struct RunOutcome {
     pub seconds: f64,
     /// Whether the replaced tables were kept under `_previous/`.
     pub kept_previous: bool,
+    /// Input files read for more than one month (0: each month's files
+    /// were read once, the per-month path).
+    pub files_reread: usize,
 }
 
 /// Reads the input, computes every table and writes them. Nothing is written
@@ -82,7 +85,20 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     let (segments, horizon) = (&cfg.engine.segment_by, cfg.engine.horizon);
     // customer_months leaves the engine month by month; each month is
     // published and encoded on another thread while the next one is read.
+    let months_in_order: Vec<Month> = closed.timeline.first.through(closed.timeline.last).collect();
     let (tables, customer_months) = std::thread::scope(|scope| -> Result<_> {
+        // The next month is read on its own thread while this one is folded.
+        let (send_rows, receive_rows) = std::sync::mpsc::sync_channel::<(Month, Result<DataFrame>)>(1);
+        let close_rows = &close_rows;
+        scope.spawn(move || {
+            for month in months_in_order {
+                let rows = close_rows.month(month);
+                let failed = rows.is_err();
+                if send_rows.send((month, rows)).is_err() || failed {
+                    break;
+                }
+            }
+        });
         let (send, receive) = std::sync::mpsc::sync_channel::<(Month, DataFrame)>(1);
         let encoder = scope.spawn(move || -> Result<Vec<(Month, usize, Vec<u8>)>> {
             let mut parts = Vec::new();
@@ -95,7 +111,10 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
         let write_from = cfg.write_from;
         let tables = engine::compute(
             closed,
-            &mut |month| close_rows.month(month),
+            &mut |month| match receive_rows.recv() {
+                Ok((read, rows)) if read == month => rows,
+                _ => Err(Error::Invariant(format!("the snapshot reader did not deliver {month}"))),
+            },
             fx.as_ref(),
             &cfg.engine,
             &mut |month, frame| {
@@ -186,6 +205,7 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
         manifest,
         seconds: started.elapsed().as_secs_f64(),
         kept_previous: kept,
+        files_reread: close_rows.rereads,
     })
 }
 

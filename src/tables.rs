@@ -271,7 +271,7 @@ pub fn finalize(spec: &TableSpec, frame: DataFrame, segment_by: &[String], horiz
 }
 
 /// [`finalize`] for a frame already in `order_by` order (customer_months
-/// months come out of the ledger sorted).
+/// months come out of the engine sorted).
 pub fn publish_sorted(
     spec: &TableSpec,
     mut frame: DataFrame,

@@ -49,7 +49,7 @@ const CHURN: usize = 12;
 const FX: usize = 13;
 const END: usize = 14;
 
-/// One ledger row's contribution to the bridge, in [`BRIDGE_COLUMNS`] order.
+/// One customer-month row's contribution to the bridge, in [`BRIDGE_COLUMNS`] order.
 pub fn contribution(row: &MovementRow) -> [i64; 15] {
     let MovementRow {
         prev, mrr, movement, ..

@@ -73,7 +73,8 @@ pub struct Fold<'a> {
     sorted: Vec<u32>,
     /// Findings of customers without a cohort yet: kept if they ever pay.
     pending: PlHashMap<u32, Vec<Finding>>,
-    subscriptions: PlHashMap<(u32, String), Seen>,
+    /// Each customer's subscriptions (a customer has few: a list beats a map).
+    subscriptions: Vec<Vec<(Box<str>, Seen)>>,
     currencies: Vec<String>,
     currency_codes: PlHashMap<String, u32>,
     segments: Vec<Builder>,
@@ -140,7 +141,7 @@ impl<'a> Fold<'a> {
             ring: Vec::new(),
             sorted: Vec::new(),
             pending: PlHashMap::default(),
-            subscriptions: PlHashMap::default(),
+            subscriptions: Vec::new(),
             currencies: Vec::new(),
             currency_codes: PlHashMap::default(),
             segments: opts.segment_by.iter().map(|s| Builder::new(s)).collect(),
@@ -214,6 +215,7 @@ impl<'a> Fold<'a> {
         self.codes.extend(std::iter::repeat_n(0, self.width()));
         self.reported.push(0);
         self.ring.push([0; RING]);
+        self.subscriptions.push(Vec::new());
         id
     }
 
@@ -228,11 +230,13 @@ impl<'a> Fold<'a> {
     }
 
     /// MRR of customer `c` in `month`, 0 outside the timeline or the ring.
+    #[inline]
     fn mrr_in(&self, c: usize, month: i32) -> i64 {
         if month < self.timeline.first.0 {
             return 0;
         }
-        self.ring[c][month.rem_euclid(RING as i32) as usize]
+        // Months from the timeline's first are never negative here.
+        self.ring[c][((month - self.timeline.first.0) as usize) % RING]
     }
 
     /// The raw key of (segment, raw code), made on first sight.
@@ -277,6 +281,10 @@ impl<'a> Fold<'a> {
             .collect::<Result<_>>()?;
 
         // Rows by customer: dense ids, then a counting sort over the month's customers.
+        if self.ids.capacity() < self.ids.len() + rows.height() {
+            // Grow in large steps: fewer rehashes of a map of millions.
+            self.ids.reserve(rows.height());
+        }
         let mut row_ids = Vec::with_capacity(rows.height());
         let mut last: Option<(&str, u32)> = None;
         for name in customer.iter() {
@@ -411,7 +419,14 @@ impl<'a> Fold<'a> {
             newcomers.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
             let mut merged = Vec::with_capacity(self.sorted.len() + newcomers.len());
             let mut rest = &self.sorted[..];
-            for n in &newcomers {
+            for (i, n) in newcomers.iter().enumerate() {
+                if rest.last().is_none_or(|l| names[*l as usize] < names[*n as usize]) {
+                    // Ids handed out in order: the usual case, every newcomer after the rest.
+                    merged.extend_from_slice(rest);
+                    merged.extend_from_slice(&newcomers[i..]);
+                    rest = &[];
+                    break;
+                }
                 let at = rest.partition_point(|o| names[*o as usize] < names[*n as usize]);
                 merged.extend_from_slice(&rest[..at]);
                 merged.push(*n);
@@ -422,7 +437,7 @@ impl<'a> Fold<'a> {
         }
 
         // Every customer with a cohort: its movement, windows and cohort cell.
-        let slot = m.rem_euclid(RING as i32) as usize;
+        let slot = mi % RING;
         let mut out = MonthRows::default();
         let sorted = std::mem::take(&mut self.sorted);
         for &c32 in &sorted {
@@ -557,13 +572,26 @@ impl<'a> Fold<'a> {
         currencies: &StringChunked,
         out: &mut Vec<Finding>,
     ) {
+        let mut last_currency: Option<(&str, u32)> = None;
         for r in own {
             let r = *r as usize;
             let sub = subscription.get(r).unwrap_or("");
             let raw = currencies.get(r).unwrap_or("");
-            let code = self.currency(raw);
+            let code = match last_currency {
+                Some((text, code)) if text == raw => code,
+                _ => self.currency(raw),
+            };
+            last_currency = Some((raw, code));
             let now = (m, cents[r], code);
-            let seen = self.subscriptions.entry((c, sub.to_string())).or_default();
+            let list = &mut self.subscriptions[c as usize];
+            let at = match list.iter().position(|(s, _)| &**s == sub) {
+                Some(at) => at,
+                None => {
+                    list.push((sub.into(), Seen::default()));
+                    list.len() - 1
+                }
+            };
+            let seen = &mut list[at].1;
             let before = *seen;
             if before.len == 2 {
                 seen.months = [before.months[1], now];
@@ -575,7 +603,10 @@ impl<'a> Fold<'a> {
             let text = |o: (i32, i64, u32)| -> SubscriptionMonth { (o.0, o.1, self.currencies[o.2 as usize].as_str()) };
             if before.len >= 1 {
                 let previous = before.months[before.len as usize - 1];
-                out.extend(quality::currency_change(name, sub, text(previous), text(now)));
+                // The same raw text is never a change: only compare different texts.
+                if previous.2 != now.2 {
+                    out.extend(quality::currency_change(name, sub, text(previous), text(now)));
+                }
             }
             if before.len == 2 {
                 out.extend(quality::spike(

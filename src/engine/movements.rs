@@ -99,7 +99,7 @@ pub struct ActiveMonth {
     pub at: [i64; BASES],
 }
 
-/// One customer-month row of the ledger (customer_months without its keys).
+/// One customer-month row (customer_months without its keys).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MovementRow {
     /// Month index.

@@ -781,3 +781,80 @@ fn a_real_twenty_percent_churn_month_runs() {
     assert_eq!(ints(&feb, "customers_churned"), [20]);
     assert_eq!(read_table(&out, "data_quality").height(), 0);
 }
+
+/// The month-at-a-time engine: with a file per month (Hive folders), each
+/// month's file is read once and the engine never holds more than one
+/// month's close rows; a single file holding every month is read once per
+/// month and gives the same bytes.
+#[test]
+fn months_are_folded_one_at_a_time() {
+    let dir = tempdir();
+    let data = generated(dir.path(), 400, 15, false, 5);
+    let out = dir.path().join("out");
+    let outcome = nrr::job::run(&config(
+        &data.join("snapshots"),
+        &out,
+        &["plan"],
+        Some(&data.join("fx_rates.parquet")),
+    ))
+    .unwrap();
+    let folded = outcome.tables.folded;
+    assert_eq!(outcome.files_reread, 0, "one file per month: the per-month path");
+    assert_eq!(folded.customer_months, outcome.manifest.tables["customer_months"].rows);
+    // The high-water mark is one month's rows: the largest month, far from all of them.
+    let raw = LazyFrame::scan_parquet(
+        PlRefPath::new(format!("{}/snapshots/**/*.parquet", data.display()).as_str()),
+        ScanArgsParquet {
+            hive_options: HiveOptions::new_enabled(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .group_by([col("snapshot_date")])
+    .agg([len().alias("n")])
+    .collect()
+    .unwrap();
+    let per_month: Vec<u32> = raw.column("n").unwrap().u32().unwrap().into_no_null_iter().collect();
+    let largest = *per_month.iter().max().unwrap() as usize;
+    assert_eq!(folded.rows, per_month.iter().map(|n| *n as usize).sum::<usize>());
+    assert_eq!(folded.rows_held_max, largest);
+    assert!(folded.rows_held_max * 5 < folded.rows, "{folded:?}");
+
+    // Every month in one file, rows shuffled: read once per month, same tables.
+    let all = raw_snapshots(&data);
+    let shuffled = all
+        .clone()
+        .lazy()
+        .with_row_index("i", None)
+        .sort_by_exprs([(col("i") * lit(7919_u32)) % lit(1_000_003_u32)], Default::default())
+        .collect()
+        .unwrap()
+        .drop("i")
+        .unwrap();
+    let single = dir.path().join("single/all.parquet");
+    write(&single, shuffled);
+    let out2 = dir.path().join("out2");
+    let outcome = nrr::job::run(&config(&single, &out2, &["plan"], Some(&data.join("fx_rates.parquet")))).unwrap();
+    assert_eq!(outcome.files_reread, 1);
+    assert_eq!(outcome.tables.folded.rows_held_max, largest);
+    for table in ["customer_months", "mrr_movements", "nrr_summary", "cohort_matrix"] {
+        assert!(
+            read_table(&out, table).equals_missing(&read_table(&out2, table)),
+            "{table}"
+        );
+    }
+}
+
+/// The generated snapshots as one frame, with snapshot_date as a column.
+fn raw_snapshots(data: &Path) -> DataFrame {
+    LazyFrame::scan_parquet(
+        PlRefPath::new(format!("{}/snapshots/**/*.parquet", data.display()).as_str()),
+        ScanArgsParquet {
+            hive_options: HiveOptions::new_enabled(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .collect()
+    .unwrap()
+}
