@@ -100,13 +100,22 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
             }
         });
         let (send, receive) = std::sync::mpsc::sync_channel::<(Month, DataFrame)>(1);
-        let encoder = scope.spawn(move || -> Result<Vec<(Month, usize, Vec<u8>)>> {
-            let mut parts = Vec::new();
+        let encoder = scope.spawn(move || -> Result<write::Encoded> {
+            // Each month's file goes to local disk as soon as it is encoded.
+            let staging = write::Staging::new(CUSTOMER_MONTHS.name)?;
+            let (mut files, mut rows) = (Vec::new(), 0);
             for (month, frame) in receive {
                 let frame = tables::publish_sorted(&CUSTOMER_MONTHS, frame, segments, horizon)?.drop(MONTH)?;
-                parts.push((month, frame.height(), write::encode(frame)?));
+                rows += frame.height();
+                let path = staging.add(month, &write::encode(frame)?)?;
+                files.push((month, write::Part::Staged(path)));
             }
-            Ok(parts)
+            Ok(write::Encoded {
+                table: CUSTOMER_MONTHS.name,
+                files,
+                rows,
+                staging: Some(staging),
+            })
         });
         let write_from = cfg.write_from;
         let tables = engine::compute(
@@ -147,15 +156,6 @@ pub fn run(cfg: &JobConfig) -> Result<RunOutcome> {
     };
     let months: Vec<Month> = from.through(timeline.last).collect();
     let full = cfg.write_from.is_none();
-    let customer_months = write::Encoded {
-        table: CUSTOMER_MONTHS.name,
-        rows: customer_months.iter().map(|(_, n, _)| n).sum(),
-        files: customer_months
-            .into_iter()
-            .filter(|(m, _, _)| months.contains(m))
-            .map(|(m, _, bytes)| (m, bytes))
-            .collect(),
-    };
     let (written, _lease, kept) =
         info_span!("write").in_scope(|| write_all(cfg, &output, &tables, customer_months, &months, full))?;
 

@@ -522,15 +522,29 @@ impl DayCounts {
 impl Scan {
     /// Counts rows per file and day.
     fn day_counts(&self) -> Result<DayCounts> {
-        let counts = self
-            .frame
-            .clone()
-            .select([col(s::FILE), col(s::SNAPSHOT_DATE).cast(DataType::Int32).alias("day")])
-            .group_by([col(s::FILE), col("day")])
-            .agg([len().cast(DataType::UInt64).alias("rows")])
+        // File by file: only one file's dates are ever held, however large the input.
+        let mut parts = Vec::with_capacity(self.selected.len());
+        for scan in &self.selected {
+            let counts = scan
+                .clone()
+                .select([col(s::FILE), col(s::SNAPSHOT_DATE).cast(DataType::Int32).alias("day")])
+                .group_by([col(s::FILE), col("day")])
+                .agg([len().cast(DataType::UInt64).alias("rows")])
+                .collect();
+            parts.push(self.decoded(counts)?);
+        }
+        let counts = match parts.len() {
+            0 => DataFrame::empty(),
+            _ => concat(
+                parts.into_iter().map(|p| p.lazy()).collect::<Vec<_>>(),
+                UnionArgs::default(),
+            )?
             .sort([s::FILE, "day"], Default::default())
-            .collect();
-        let counts = self.decoded(counts)?;
+            .collect()?,
+        };
+        if counts.height() == 0 {
+            return Ok(DayCounts { groups: Vec::new() });
+        }
         let (files, days, rows) = (
             counts.column(s::FILE)?.u32()?,
             counts.column("day")?.i32()?,

@@ -261,6 +261,30 @@ impl Location {
         }
     }
 
+    /// Writes the local file `path` as the object `key`, whole, as [`Self::put`]
+    /// does (an unchanged file is left alone). The file is moved when it can
+    /// be (same file system), else copied; either way it is gone after.
+    pub fn put_file(&self, key: &str, path: &Path) -> Result<()> {
+        if let Location::Local(root) = self {
+            let target = root.join(key);
+            let same = match (fs_err::metadata(path), fs_err::metadata(&target)) {
+                (Ok(a), Ok(b)) if a.len() == b.len() => fs_err::read(path).ok() == fs_err::read(&target).ok(),
+                _ => false,
+            };
+            if same {
+                return fs_err::remove_file(path).map_err(|e| Error::io("removing", path, e));
+            }
+            let dir = target.parent().unwrap_or(root);
+            fs_err::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+            if fs_err::rename(path, &target).is_ok() {
+                return Ok(());
+            }
+        }
+        let bytes = fs_err::read(path).map_err(|e| Error::io("reading", path, e))?;
+        self.put(key, bytes)?;
+        fs_err::remove_file(path).map_err(|e| Error::io("removing", path, e))
+    }
+
     /// Copies the object `from` to `to` (both below this location), replacing
     /// `to` whole. Locally a hard link made under a temporary name and renamed
     /// into place: no bytes move, and since nrr replaces files by renaming
@@ -467,7 +491,7 @@ fn absolute(path: &Path) -> PathBuf {
 
 /// Whether the process that names a temporary file (`.name.tmp-PID`) still
 /// runs, so a concurrent writer's file is left alone.
-fn writer_alive(name: &str) -> bool {
+pub(crate) fn writer_alive(name: &str) -> bool {
     let pid = name.rsplit(".tmp-").next().and_then(|p| p.parse::<u32>().ok());
     pid.is_some_and(|pid| pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists())
 }

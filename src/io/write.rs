@@ -37,10 +37,63 @@ pub fn partition_key(table: &str, month: Month) -> String {
 pub struct Encoded {
     /// The table.
     pub table: &'static str,
-    /// Parquet bytes per month, in month order.
-    pub files: Vec<(Month, Vec<u8>)>,
+    /// Each month's Parquet file, in month order.
+    pub files: Vec<(Month, Part)>,
     /// Rows in all files.
     pub rows: usize,
+    /// The local folder staged files are in (removed when dropped).
+    pub staging: Option<Staging>,
+}
+
+/// An encoded partition: in memory, or staged in a local file.
+pub enum Part {
+    /// The bytes.
+    Bytes(Vec<u8>),
+    /// A file in the [`Staging`] folder.
+    Staged(std::path::PathBuf),
+}
+
+/// A private local folder for partitions encoded before they are published:
+/// a table as large as customer_months is written month by month as it is
+/// computed, not held in memory, and reaches the output only when every
+/// table is ready (nothing is written to the output on bad input). The
+/// folder is removed when dropped, whatever happened.
+pub struct Staging {
+    dir: std::path::PathBuf,
+}
+
+impl Staging {
+    /// A new folder under the system's temporary directory.
+    pub fn new(table: &str) -> Result<Staging> {
+        // Unique per run, also for runs side by side in one process.
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(".nrr-{table}-{run}.tmp-{}", std::process::id()));
+        // Folders of killed runs (their process is gone) are swept.
+        if let Ok(entries) = fs_err::read_dir(std::env::temp_dir()) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".nrr-") && name.contains(".tmp-") && !super::store::writer_alive(&name) {
+                    let _ = fs_err::remove_dir_all(entry.path());
+                }
+            }
+        }
+        fs_err::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        Ok(Staging { dir })
+    }
+
+    /// Writes one month's file; returns its path.
+    pub fn add(&self, month: Month, bytes: &[u8]) -> Result<std::path::PathBuf> {
+        let path = self.dir.join(format!("{}.parquet", month.iso_first_day()));
+        fs_err::write(&path, bytes).map_err(|e| Error::io("writing", &path, e))?;
+        Ok(path)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = fs_err::remove_dir_all(&self.dir);
+    }
 }
 
 /// Encodes one published partition per month; `frame_of` gives a month's
@@ -55,8 +108,8 @@ pub fn encode_months(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(months.len().max(1));
-    type Part = (Month, usize, Vec<u8>);
-    let encoded: Vec<Result<Vec<Part>>> = std::thread::scope(|scope| {
+    type Done = (Month, usize, Vec<u8>);
+    let encoded: Vec<Result<Vec<Done>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let frame_of = &frame_of;
@@ -75,7 +128,7 @@ pub fn encode_months(
             .collect();
         handles.into_iter().map(|h| h.join().expect("encoder thread")).collect()
     });
-    let mut parts: Vec<Part> = Vec::with_capacity(months.len());
+    let mut parts: Vec<Done> = Vec::with_capacity(months.len());
     for chunk in encoded {
         parts.extend(chunk?);
     }
@@ -83,7 +136,8 @@ pub fn encode_months(
     Ok(Encoded {
         table: spec.name,
         rows: parts.iter().map(|(_, n, _)| n).sum(),
-        files: parts.into_iter().map(|(m, _, bytes)| (m, bytes)).collect(),
+        files: parts.into_iter().map(|(m, _, bytes)| (m, Part::Bytes(bytes))).collect(),
+        staging: None,
     })
 }
 
@@ -112,11 +166,18 @@ pub fn put_partitions(
     months: &[Month],
     prune: bool,
 ) -> Result<Written> {
-    let Encoded { files, rows, .. } = encoded;
+    let Encoded {
+        files, rows, staging, ..
+    } = encoded;
     let count = files.len();
-    for (month, bytes) in files {
-        root.put(&partition_key(spec.name, month), bytes)?;
+    for (month, part) in files {
+        let key = partition_key(spec.name, month);
+        match part {
+            Part::Bytes(bytes) => root.put(&key, bytes)?,
+            Part::Staged(path) => root.put_file(&key, &path)?,
+        }
     }
+    drop(staging);
     if prune {
         // Only nrr's own files go: month=YYYY-MM-DD/part-NNNNN.parquet.
         let keep: BTreeSet<String> = months.iter().map(|m| partition_key(spec.name, *m)).collect();
