@@ -310,15 +310,16 @@ fn row_cells(frame: &DataFrame) -> Result<(Vec<String>, Vec<Vec<Cell>>)> {
     Ok((columns, values))
 }
 
-/// A table's partition in both outputs; `None` when the bytes are equal.
-/// An error reading `side`, named as that output's.
-pub fn unreadable(side: &Published) -> impl Fn(crate::Error) -> crate::Error + '_ {
-    move |e| match e {
-        crate::Error::NotAnOutput { .. } => e,
-        e => crate::Error::NotAnOutput {
-            output: side.display(),
+/// A failure reading `output`, named as that output's: exit 1 means "they
+/// differ" for `nrr diff`, so a read failure must not be a plain internal
+/// error (exit 1) but an unreadable output (exit 3).
+pub fn unreadable(output: String) -> impl Fn(crate::Error) -> crate::Error {
+    move |e| match e.kind() {
+        crate::ErrorKind::Internal => crate::Error::NotAnOutput {
+            output: output.clone(),
             reason: e.to_string(),
         },
+        _ => e,
     }
 }
 
@@ -334,11 +335,12 @@ fn both_bytes(old: &Published, new: &Published, key: &str) -> Result<Option<Pair
             Ok(None)
         }
     };
-    let a = get(old).map_err(unreadable(old))?;
-    let b = get(new).map_err(unreadable(new))?;
+    let a = get(old).map_err(unreadable(old.display()))?;
+    let b = get(new).map_err(unreadable(new.display()))?;
     Ok((a != b).then_some((a, b)))
 }
 
+/// A table's partition in both outputs; `None` when the bytes are equal.
 fn changed(old: &Published, new: &Published, table: &str, month: Month) -> Result<Option<(DataFrame, DataFrame)>> {
     let key = partition_key(table, month);
     let Some((a, b)) = both_bytes(old, new, &key)? else {

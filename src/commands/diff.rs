@@ -4,10 +4,9 @@
 
 use std::process::ExitCode;
 
-use nrr::diff::{self, Options};
+use nrr::diff::{self, unreadable, Options};
 use nrr::io::published::Published;
 use nrr::io::store::StoreOptions;
-use nrr::{Error, ErrorKind};
 
 use crate::cli::{DiffArgs, Format};
 
@@ -15,34 +14,23 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let store = StoreOptions {
         s3_endpoint: args.s3_endpoint,
     };
-    // Exit 1 means "they differ" here, so a read failure must not be a plain
-    // internal error: it is an unreadable output (exit 3).
-    fn unreadable(output: &str) -> impl Fn(Error) -> Error + '_ {
-        move |e: Error| match e.kind() {
-            ErrorKind::Internal => Error::NotAnOutput {
-                output: output.to_string(),
-                reason: e.to_string(),
-            },
-            _ => e,
-        }
-    }
     if args.allow_missing_old {
         let root = nrr::io::store::Location::parse(&args.old, &store)?;
         if !root
             .exists(nrr::io::manifest::MANIFEST)
-            .map_err(unreadable(&args.old))?
+            .map_err(unreadable(args.old.clone()))?
         {
             println!("nothing to compare: {} holds no complete output", root.display(""));
             return Ok(ExitCode::SUCCESS);
         }
     }
-    let old = Published::open(&args.old, &store).map_err(unreadable(&args.old))?;
-    let new = Published::open(&args.new, &store).map_err(unreadable(&args.new))?;
+    let old = Published::open(&args.old, &store).map_err(unreadable(args.old.clone()))?;
+    let new = Published::open(&args.new, &store).map_err(unreadable(args.new.clone()))?;
     let opts = Options {
         max_customers: args.max_customers,
         customers: true,
     };
-    let d = diff::compare(&old, &new, &opts).map_err(unreadable(&args.new))?;
+    let d = diff::compare(&old, &new, &opts).map_err(unreadable(args.new.clone()))?;
     match args.format {
         Format::Text => print!("{}", diff::render(&d)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),

@@ -76,16 +76,6 @@ pub struct Finding {
 /// One subscription's counted month: month index, cents, currency.
 pub type SubscriptionMonth<'a> = (i32, i64, &'a str);
 
-/// Spikes and currency changes of one subscription, whose months are in order.
-pub fn subscription_findings(customer: &str, subscription: &str, months: &[SubscriptionMonth], out: &mut Vec<Finding>) {
-    for w in months.windows(3) {
-        out.extend(spike(customer, subscription, [w[0], w[1], w[2]]));
-    }
-    for w in months.windows(2) {
-        out.extend(currency_change(customer, subscription, w[0], w[1]));
-    }
-}
-
 /// A spike in the middle of three consecutive counted months of a
 /// subscription: filed under the third, the first whose data shows it.
 pub fn spike(customer: &str, subscription: &str, months: [SubscriptionMonth; 3]) -> Option<Finding> {
@@ -292,9 +282,16 @@ pub fn counts(findings: &[Finding]) -> (usize, usize) {
 mod tests {
     use super::*;
 
+    /// Spikes and currency changes of one subscription's months, in order,
+    /// as the month-by-month fold finds them.
     fn findings(months: &[SubscriptionMonth]) -> Vec<Finding> {
         let mut out = Vec::new();
-        subscription_findings("c1", "s1", months, &mut out);
+        for w in months.windows(3) {
+            out.extend(spike("c1", "s1", [w[0], w[1], w[2]]));
+        }
+        for w in months.windows(2) {
+            out.extend(currency_change("c1", "s1", w[0], w[1]));
+        }
         out
     }
 

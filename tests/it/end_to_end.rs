@@ -802,18 +802,14 @@ fn months_are_folded_one_at_a_time() {
     assert_eq!(outcome.files_reread, 0, "one file per month: the per-month path");
     assert_eq!(folded.customer_months, outcome.manifest.tables["customer_months"].rows);
     // The high-water mark is one month's rows: the largest month, far from all of them.
-    let raw = LazyFrame::scan_parquet(
-        PlRefPath::new(format!("{}/snapshots/**/*.parquet", data.display()).as_str()),
-        ScanArgsParquet {
-            hive_options: HiveOptions::new_enabled(),
-            ..Default::default()
-        },
-    )
-    .unwrap()
-    .group_by([col("snapshot_date")])
-    .agg([len().alias("n")])
-    .collect()
-    .unwrap();
+    let all = raw_snapshots(&data);
+    let raw = all
+        .clone()
+        .lazy()
+        .group_by([col("snapshot_date")])
+        .agg([len().alias("n")])
+        .collect()
+        .unwrap();
     let per_month: Vec<u32> = raw.column("n").unwrap().u32().unwrap().into_no_null_iter().collect();
     let largest = *per_month.iter().max().unwrap() as usize;
     assert_eq!(folded.rows, per_month.iter().map(|n| *n as usize).sum::<usize>());
@@ -821,7 +817,6 @@ fn months_are_folded_one_at_a_time() {
     assert!(folded.rows_held_max * 5 < folded.rows, "{folded:?}");
 
     // Every month in one file, rows shuffled: read once per month, same tables.
-    let all = raw_snapshots(&data);
     let shuffled = all
         .clone()
         .lazy()
